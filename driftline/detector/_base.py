@@ -1,0 +1,93 @@
+"""The batch detector contract and the registry by name.
+
+Every batch detector takes its settings as keyword arguments, learns everything that depends
+only on the reference in ``fit`` and compares a window with it in ``score``::
+
+    detector = get_detector("ks", alpha=0.05).fit(reference)   # reference: {"feature": array}
+    result = detector.score(window)                              # a frozen DriftResult
+
+Frames are columnar: a mapping from feature name to a 1-D array (float for numeric features,
+str/object for categorical ones; NaN or None marks a missing value).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from typing import Any, Self, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from driftline.detector._result import DriftResult
+from driftline.errors import ConfigurationError
+
+__all__ = [
+    "BatchDetector",
+    "Frame",
+    "available_detectors",
+    "get_detector",
+    "register_detector",
+]
+
+Frame = Mapping[str, npt.ArrayLike]
+
+_REGISTRY: dict[str, type[BatchDetector]] = {}
+_D = TypeVar("_D", bound="type[BatchDetector]")
+
+
+class BatchDetector(abc.ABC):
+    """Compares a window of data with a reference fixed at ``fit`` time."""
+
+    #: registry name, e.g. ``"ks"``; set by ``register_detector``
+    name: str = ""
+
+    @abc.abstractmethod
+    def fit(self, reference: Frame) -> Self:
+        """Learn everything that depends only on the reference; returns ``self``."""
+
+    @abc.abstractmethod
+    def score(self, window: Frame) -> DriftResult:
+        """Compare ``window`` with the fitted reference."""
+
+    @property
+    @abc.abstractmethod
+    def features(self) -> tuple[str, ...]:
+        """The features seen at ``fit``."""
+
+
+def register_detector(name: str) -> Callable[[_D], _D]:
+    """Class decorator: make a detector available to ``get_detector(name)``."""
+
+    def decorate(cls: _D) -> _D:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ConfigurationError(f"detector name {name!r} is already registered")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def get_detector(name: str, **settings: Any) -> BatchDetector:
+    """A new, unfitted detector by registry name with the given settings."""
+    try:
+        cls = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise ConfigurationError(f"unknown detector {name!r}; known: {known}") from None
+    return cls(**settings)
+
+
+def available_detectors() -> tuple[str, ...]:
+    """Registered detector names, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def as_float_column(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """A numeric column as float64 with missing values (None/NaN) removed."""
+    arr = np.asarray(values)
+    if arr.dtype == object:
+        arr = np.array([np.nan if v is None else v for v in arr], dtype=np.float64)
+    arr = arr.astype(np.float64, copy=False)
+    return arr[~np.isnan(arr)]

@@ -1,0 +1,174 @@
+"""The embedded default store: chDB (the ClickHouse engine in-process) on a local directory.
+
+chDB facts this module is built around: one process owns a data directory (we take an
+``flock`` on it to give a clear error instead of chDB's opaque one), a process holds one
+directory at a time, and a Session runs one query at a time, so writes share one locked
+session and each reading thread gets a session of its own on the same path.
+Inserts go through Arrow (``Python()`` table function), ~10x faster than VALUES text.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from driftline.errors import ConfigurationError, StoreError, StoreLockedError
+from driftline.ingest.store import Columns, Store
+
+__all__ = ["ChdbStore"]
+
+_open_lock = threading.Lock()
+_open_path: Path | None = None
+_open_count = 0
+_lock_fd: int | None = None
+
+_ARROW_TYPES = {
+    "Float64": pa.float64(), "Nullable(Float64)": pa.float64(), "String": pa.string(),
+    "Nullable(String)": pa.string(), "UInt8": pa.uint8(), "UInt32": pa.uint32(),
+    "UInt64": pa.uint64(), "DateTime('UTC')": pa.float64(),
+}
+
+
+class ChdbStore(Store):
+    """A Store on an embedded chDB data directory (created if missing)."""
+
+    def __init__(self, path: str | os.PathLike[str], database: str = "driftline") -> None:
+        super().__init__(database)
+        self.path = Path(path).resolve()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._claim_process_slot()
+        from chdb import session as chdb_session
+
+        self._session_cls = chdb_session.Session
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._sessions: list[Any] = []
+        self._sessions_lock = threading.Lock()
+        self._closed = False
+        self._writer = self._new_session()
+        self._version: tuple[int, ...] | None = None
+
+    def _claim_process_slot(self) -> None:
+        global _open_path, _open_count, _lock_fd
+        with _open_lock:
+            if _open_path is not None and _open_path != self.path:
+                raise ConfigurationError(
+                    f"this process already has the embedded store {_open_path} open; chDB "
+                    f"holds one data directory per process, close it before opening {self.path}")
+            if _open_count == 0:
+                _lock_fd = _lock_directory(self.path)
+            _open_path = self.path
+            _open_count += 1
+
+    def _release_process_slot(self) -> None:
+        global _open_path, _open_count, _lock_fd
+        with _open_lock:
+            _open_count -= 1
+            if _open_count == 0:
+                _open_path = None
+                if _lock_fd is not None:
+                    os.close(_lock_fd)
+                    _lock_fd = None
+
+    def _new_session(self) -> Any:
+        session = self._session_cls(str(self.path))
+        with self._sessions_lock:
+            self._sessions.append(session)
+        return session
+
+    def _reader(self) -> Any:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._new_session()
+            self._local.session = session
+        return session
+
+    @property
+    def server_version(self) -> tuple[int, ...]:
+        if self._version is None:
+            raw = self._select("SELECT version() AS v")["v"][0]
+            self._version = tuple(int(p) for p in str(raw).split(".") if p.isdigit())
+        return self._version
+
+    def _command(self, sql: str) -> None:
+        self._check_open()
+        with self._write_lock:
+            try:
+                self._writer.query(sql)
+            except Exception as exc:
+                raise StoreError(f"{exc} (while running: {sql[:200]})") from exc
+
+    def _select(self, sql: str) -> Columns:
+        self._check_open()
+        try:
+            table = self._reader().query(sql, "ArrowTable")
+        except Exception as exc:
+            raise StoreError(f"{exc} (while running: {sql[:200]})") from exc
+        return {name: _to_numpy(table.column(name)) for name in table.column_names}
+
+    def _insert(self, table: str, columns: Mapping[str, Sequence[Any]],
+                types: Mapping[str, str]) -> None:
+        self._check_open()
+        arrays = {}
+        exprs = []
+        for name, values in columns.items():
+            ch_type = types.get(name, "String")
+            arrays[name] = pa.array(values, type=_ARROW_TYPES.get(ch_type),
+                                    from_pandas=ch_type.startswith("Nullable"))
+            exprs.append(f"toDateTime(toUInt32({name}), 'UTC')" if ch_type.startswith("DateTime")
+                         else name)
+        arrow_batch = pa.table(arrays)  # noqa: F841 - read by chDB's Python() table function
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)}"
+               " FROM Python(arrow_batch)")
+        with self._write_lock:
+            try:
+                self._writer.query(sql)
+            except Exception as exc:
+                raise StoreError(f"{exc} (while running: {sql[:200]})") from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store on {self.path} is closed")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            try:
+                session.close()
+            except Exception:  # noqa: S110 - closing is best effort
+                pass
+        self._release_process_slot()
+
+
+def _lock_directory(path: Path) -> int:
+    """Take an exclusive ``flock`` on the data directory, or say who holds it."""
+    lock_path = path / ".driftline.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        holder = lock_path.read_text().strip() or "another process"
+        raise StoreLockedError(
+            f"the data directory {path} is in use by process {holder}; stop it "
+            "(e.g. `driftline serve`) or point DRIFTLINE_DATA_DIR elsewhere") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _to_numpy(column: pa.ChunkedArray) -> Any:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return np.array(column.to_pylist(), dtype=object)
+    return column.to_numpy()

@@ -1,0 +1,335 @@
+"""The event model: what a prediction server logs, validated into columnar batches.
+
+An event is one prediction::
+
+    {"model": "late-arrival", "model_version": "v3", "event_id": "…",  # generated if absent
+     "timestamp": "2013-01-01T05:15:00Z",                               # UTC, defaults to now
+     "features": {"dep_delay": 2.0, "carrier": "UA", "distance": None},  # None = missing
+     "prediction": 0.13,              # a number, a class ("late"), or {"late": 0.13, "ok": 0.87}
+     "tags": {"region": "eu"}}
+
+A label arrives later: ``{"model": …, "event_id": …, "label": 1, "timestamp": …}``.
+
+Validation never rejects a batch whole: ``validate_events`` returns the good events as one
+columnar batch per model and a ``Rejection`` (index, field, reason) for each bad one.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import re
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "MAX_FEATURES",
+    "EventBatch",
+    "FeatureKind",
+    "LabelBatch",
+    "Rejection",
+    "check_feature_name",
+    "check_model_name",
+    "parse_timestamp",
+    "validate_events",
+    "validate_labels",
+]
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+FEATURE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+TAG_NAME = FEATURE_NAME
+#: a guard against a client sending a dict of thousands of keys as "features" by mistake
+MAX_FEATURES = 2000
+#: timestamps before this are almost certainly milliseconds or garbage (2000-01-01)
+MIN_TIMESTAMP = 946_684_800.0
+#: and after this (2100-01-01)
+MAX_TIMESTAMP = 4_102_444_800.0
+
+
+class FeatureKind(enum.StrEnum):
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why one input item was not stored: ``index`` in the request, ``field`` path, ``reason``."""
+
+    index: int
+    field: str
+    reason: str
+    event_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason,
+                "event_id": self.event_id}
+
+
+@dataclass(slots=True)
+class EventBatch:
+    """Validated events of one model, column by column (missing feature values are None/NaN)."""
+
+    model: str
+    event_id: list[str] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)  # epoch seconds, UTC
+    model_version: list[str] = field(default_factory=list)
+    prediction: list[float] = field(default_factory=list)  # NaN when not numeric
+    prediction_label: list[str | None] = field(default_factory=list)
+    prediction_probs: list[str] = field(default_factory=list)  # JSON object or ""
+    latency_ms: list[float] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # JSON object or ""
+    features: dict[str, list[Any]] = field(default_factory=dict)
+    kinds: dict[str, FeatureKind] = field(default_factory=dict)
+    indices: list[int] = field(default_factory=list)  # position of each event in the request
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+    def feature_array(self, name: str) -> npt.NDArray[Any]:
+        values = self.features[name]
+        if self.kinds[name] is FeatureKind.NUMERIC:
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        return np.array(values, dtype=object)
+
+
+@dataclass(slots=True)
+class LabelBatch:
+    model: str
+    event_id: list[str] = field(default_factory=list)
+    label: list[float] = field(default_factory=list)  # NaN when the label is a class name
+    label_class: list[str | None] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def check_model_name(name: object, field: str = "model") -> str:
+    if not isinstance(name, str) or not MODEL_NAME.match(name):
+        raise _Bad(field, f"expected a model name matching {MODEL_NAME.pattern}, got {name!r}")
+    return name
+
+
+def check_feature_name(name: object, field: str = "features") -> str:
+    if not isinstance(name, str) or not FEATURE_NAME.match(name):
+        raise _Bad(field, f"feature name {name!r} must match {FEATURE_NAME.pattern}")
+    return name
+
+
+def parse_timestamp(value: object, field: str = "timestamp", now: float | None = None) -> float:
+    """Epoch seconds (UTC) from None (now), a number of epoch seconds, or an ISO-8601 string."""
+    if value is None:
+        return time.time() if now is None else now
+    if isinstance(value, bool):
+        raise _Bad(field, f"expected epoch seconds or an ISO-8601 string, got {value!r}")
+    if isinstance(value, int | float):
+        ts = float(value)
+    elif isinstance(value, datetime):
+        ts = (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Bad(field, f"expected an ISO-8601 timestamp, got {value!r}") from None
+        ts = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    else:
+        raise _Bad(field, f"expected epoch seconds or an ISO-8601 string, got {value!r}")
+    if not math.isfinite(ts) or not MIN_TIMESTAMP <= ts < MAX_TIMESTAMP:
+        raise _Bad(field, f"timestamp {value!r} is outside 2000-01-01..2100-01-01 "
+                          "(epoch seconds expected, not milliseconds)")
+    return ts
+
+
+def _feature_value(name: str, value: object) -> tuple[FeatureKind | None, Any]:
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return FeatureKind.NUMERIC, float(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        if math.isnan(number):
+            return None, None
+        if math.isinf(number):
+            raise _Bad(f"features.{name}", f"expected a finite number, got {value!r}")
+        return FeatureKind.NUMERIC, number
+    if isinstance(value, str):
+        return FeatureKind.CATEGORICAL, value
+    raise _Bad(f"features.{name}",
+               f"expected a number, a string or null, got {type(value).__name__}")
+
+
+def _prediction(value: object) -> tuple[float, str | None, str]:
+    if value is None:
+        return math.nan, None, ""
+    if isinstance(value, bool):
+        return float(value), None, ""
+    if isinstance(value, int | float | np.integer | np.floating):
+        if not math.isfinite(float(value)):
+            raise _Bad("prediction", f"expected a finite number, got {value!r}")
+        return float(value), None, ""
+    if isinstance(value, str):
+        return math.nan, value, ""
+    if isinstance(value, Mapping) and value:
+        probs: dict[str, float] = {}
+        for cls, p in value.items():
+            if not isinstance(p, int | float) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
+                raise _Bad(f"prediction.{cls}", f"expected a probability in [0, 1], got {p!r}")
+            probs[str(cls)] = float(p)
+        best = max(probs, key=probs.__getitem__)
+        return probs[best], best, json.dumps(probs, separators=(",", ":"))
+    raise _Bad("prediction", "expected a number, a class name or a {class: probability} "
+                             f"object, got {type(value).__name__}")
+
+
+def validate_events(
+    events: Sequence[Mapping[str, Any]],
+    known_kinds: Mapping[str, Mapping[str, FeatureKind]] | None = None,
+    *,
+    default_model: str | None = None,
+    now: float | None = None,
+) -> tuple[dict[str, EventBatch], list[Rejection]]:
+    """Split raw events into one columnar batch per model and a list of rejections.
+
+    ``known_kinds`` maps model -> feature -> kind from the registered schema: a value of the
+    wrong kind is rejected with the field named; a new feature's kind is taken from its first
+    value and kept consistent within the batch.
+    """
+    known_kinds = known_kinds or {}
+    batches: dict[str, EventBatch] = {}
+    rejections: list[Rejection] = []
+    for index, raw in enumerate(events):
+        event_id: str | None = None
+        try:
+            if not isinstance(raw, Mapping):
+                raise _Bad("", f"expected an object, got {type(raw).__name__}")
+            event_id = _event_id(raw.get("event_id"))
+            model = check_model_name(raw.get("model", default_model))
+            batch = batches.get(model) or batches.setdefault(model, EventBatch(model))
+            kinds = dict(known_kinds.get(model, {}))
+            kinds.update(batch.kinds)
+            row = _row(raw, kinds, now)
+        except _Bad as bad:
+            rejections.append(Rejection(index, bad.field, bad.reason, event_id))
+            continue
+        features, ts, version, prediction, latency, tags = row
+        for name, (kind, _) in features.items():
+            if name not in batch.kinds:
+                batch.kinds[name] = kind
+                batch.features[name] = [None] * len(batch)
+        for name, values in batch.features.items():
+            values.append(features[name][1] if name in features else None)
+        batch.event_id.append(event_id or uuid.uuid4().hex)
+        batch.ts.append(ts)
+        batch.model_version.append(version)
+        batch.prediction.append(prediction[0])
+        batch.prediction_label.append(prediction[1])
+        batch.prediction_probs.append(prediction[2])
+        batch.latency_ms.append(latency)
+        batch.tags.append(tags)
+        batch.indices.append(index)
+    return {m: b for m, b in batches.items() if len(b)}, rejections
+
+
+_Row = tuple[dict[str, tuple[FeatureKind, Any]], float, str, tuple[float, str | None, str],
+             float, str]
+
+
+def _row(raw: Mapping[str, Any], kinds: Mapping[str, FeatureKind], now: float | None) -> _Row:
+    ts = parse_timestamp(raw.get("timestamp"), now=now)
+    version = raw.get("model_version", "")
+    if not isinstance(version, str) or len(version) > 128:
+        raise _Bad("model_version", f"expected a string of at most 128 chars, got {version!r}")
+    raw_features = raw.get("features", {})
+    if not isinstance(raw_features, Mapping):
+        raise _Bad("features", f"expected an object, got {type(raw_features).__name__}")
+    if len(raw_features) > MAX_FEATURES:
+        raise _Bad("features", f"{len(raw_features)} features exceed the limit of {MAX_FEATURES}")
+    features: dict[str, tuple[FeatureKind, Any]] = {}
+    for name, value in raw_features.items():
+        check_feature_name(name, f"features.{name}")
+        kind, clean = _feature_value(name, value)
+        if kind is None:
+            continue
+        expected = kinds.get(name)
+        if expected is not None and kind is not expected:
+            raise _Bad(f"features.{name}", f"expected a {expected.value} value (as registered), "
+                                           f"got {value!r}")
+        features[name] = (kind, clean)
+    prediction = _prediction(raw.get("prediction"))
+    latency = raw.get("latency_ms")
+    if latency is None:
+        latency_ms = math.nan
+    elif isinstance(latency, int | float) and not isinstance(latency, bool) and latency >= 0:
+        latency_ms = float(latency)
+    else:
+        raise _Bad("latency_ms", f"expected a non-negative number, got {latency!r}")
+    tags = raw.get("tags") or {}
+    if not isinstance(tags, Mapping) or not all(
+        isinstance(k, str) and TAG_NAME.match(k) and isinstance(v, str | int | float | bool)
+        for k, v in tags.items()
+    ):
+        raise _Bad("tags", "expected an object of name -> string/number")
+    tags_json = json.dumps({k: str(v) for k, v in tags.items()}, separators=(",", ":"),
+                           sort_keys=True) if tags else ""
+    return features, ts, version, prediction, latency_ms, tags_json
+
+
+def _event_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and 0 < len(value) <= 128:
+        return value
+    raise _Bad("event_id", f"expected a string of 1-128 chars, got {value!r}")
+
+
+def validate_labels(
+    labels: Iterable[Mapping[str, Any]], *, now: float | None = None
+) -> tuple[dict[str, LabelBatch], list[Rejection]]:
+    """Labels per model; each needs ``model``, ``event_id`` and a numeric or string ``label``."""
+    batches: dict[str, LabelBatch] = {}
+    rejections: list[Rejection] = []
+    for index, raw in enumerate(labels):
+        event_id: str | None = None
+        try:
+            if not isinstance(raw, Mapping):
+                raise _Bad("", f"expected an object, got {type(raw).__name__}")
+            event_id = _event_id(raw.get("event_id"))
+            if event_id is None:
+                raise _Bad("event_id", "required: the id of the event this label belongs to")
+            model = check_model_name(raw.get("model"))
+            value = raw.get("label")
+            if isinstance(value, bool):
+                number, cls = float(value), None
+            elif isinstance(value, int | float) and math.isfinite(float(value)):
+                number, cls = float(value), None
+            elif isinstance(value, str) and value:
+                number, cls = math.nan, value
+            else:
+                raise _Bad("label", f"expected a finite number or a class name, got {value!r}")
+            ts = parse_timestamp(raw.get("timestamp"), now=now)
+        except _Bad as bad:
+            rejections.append(Rejection(index, bad.field, bad.reason, event_id))
+            continue
+        batch = batches.setdefault(model, LabelBatch(model))
+        batch.event_id.append(event_id)
+        batch.label.append(number)
+        batch.label_class.append(cls)
+        batch.ts.append(ts)
+    return batches, rejections

@@ -1,0 +1,529 @@
+"""The Store: one interface and one schema over embedded chDB and a ClickHouse server.
+
+Tables (database ``settings.database``, default ``driftline``)::
+
+    models            name, created_at                       ReplacingMergeTree(name)
+    feature_schemas   model, version, features (JSON), added, removed, created_at
+    events_<model>    event_id, ts, model_version, prediction, prediction_label,
+                      prediction_probs, latency_ms, tags, schema_version, f_<feature> ...
+                      ReplacingMergeTree ORDER BY (ts, event_id): one column per feature, so a
+                      window aggregate over a feature reads that column only; a re-delivered
+                      event (same id and time) collapses into one row
+    labels            model, event_id, label, label_class, ts, received_ns
+                      ReplacingMergeTree(received_ns): the latest label of an event wins
+    results           one row per (monitor, window, test, feature)
+
+Reads of ``events_*`` and ``labels`` use ``FINAL`` so re-delivered rows are never counted twice.
+The SQL here is the portable core that runs on chDB 26.x and ClickHouse 18.16; backends only
+execute and insert.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from driftline.errors import StoreError, ValidationError
+from driftline.ingest.events import (
+    FEATURE_NAME,
+    MODEL_NAME,
+    EventBatch,
+    FeatureKind,
+    LabelBatch,
+)
+
+__all__ = ["FeatureSchema", "ModelInfo", "ResultRow", "Store", "feature_column"]
+
+Columns = dict[str, npt.NDArray[Any]]
+
+_FEATURE_TYPES = {FeatureKind.NUMERIC: "Nullable(Float64)",
+                  FeatureKind.CATEGORICAL: "Nullable(String)"}
+EVENT_COLUMNS: dict[str, str] = {
+    "event_id": "String",
+    "ts": "DateTime('UTC')",
+    "model_version": "String",
+    "prediction": "Float64",
+    "prediction_label": "Nullable(String)",
+    "prediction_probs": "String",
+    "latency_ms": "Float64",
+    "tags": "String",
+    "schema_version": "UInt32",
+}
+MODEL_COLUMNS = {"name": "String", "created_at": "DateTime('UTC')"}
+SCHEMA_COLUMNS = {"model": "String", "version": "UInt32", "features": "String",
+                  "added": "String", "removed": "String", "created_at": "DateTime('UTC')"}
+LABEL_COLUMNS = {"model": "String", "event_id": "String", "label": "Float64",
+                 "label_class": "Nullable(String)", "ts": "DateTime('UTC')",
+                 "received_ns": "UInt64"}
+RESULT_COLUMNS: dict[str, str] = {
+    "monitor_id": "String",
+    "model": "String",
+    "window_start": "DateTime('UTC')",
+    "window_end": "DateTime('UTC')",
+    "reference_start": "DateTime('UTC')",
+    "reference_end": "DateTime('UTC')",
+    "test": "String",
+    "feature": "String",
+    "statistic": "Float64",
+    "p_value": "Float64",
+    "threshold": "Float64",
+    "effect_size": "Float64",
+    "drifted": "UInt8",
+    "status": "String",
+    "n_reference": "UInt64",
+    "n_window": "UInt64",
+    "details": "String",
+    "run_ns": "UInt64",
+}
+
+
+def feature_column(name: str) -> str:
+    """The events-table column of a feature (names are validated, so no quoting games)."""
+    if not FEATURE_NAME.match(name):
+        raise ValidationError(f"feature name {name!r} must match {FEATURE_NAME.pattern}",
+                              field="feature")
+    return f"f_{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSchema:
+    model: str
+    version: int
+    features: dict[str, FeatureKind]
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    name: str
+    created_at: float
+    schema_version: int
+    n_features: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One stored result: a test on one feature (or ``"*"`` for the whole model) in a window."""
+
+    monitor_id: str
+    model: str
+    window_start: float
+    window_end: float
+    reference_start: float
+    reference_end: float
+    test: str
+    feature: str
+    statistic: float
+    p_value: float
+    threshold: float
+    effect_size: float
+    drifted: bool
+    status: str
+    n_reference: int
+    n_window: int
+    details: dict[str, Any] = field(default_factory=dict)
+    run_ns: int = 0
+
+
+def _ddl(columns: Mapping[str, str]) -> str:
+    return ", ".join(f"{name} {ch_type}" for name, ch_type in columns.items())
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _check_model(model: str) -> str:
+    if not MODEL_NAME.match(model):
+        raise ValidationError(f"model name {model!r} must match {MODEL_NAME.pattern}",
+                              field="model")
+    return model
+
+
+class Store(abc.ABC):
+    """Storage for events, labels, schemas and results. Thread-safe."""
+
+    def __init__(self, database: str) -> None:
+        if not MODEL_NAME.match(database) or "-" in database:
+            raise ValidationError(f"database name {database!r} is not a plain identifier",
+                                  field="database")
+        self.database = database
+        self._schema_lock = threading.Lock()
+        self._schemas: dict[str, FeatureSchema] = {}
+
+    # -- what a backend provides -------------------------------------------------------
+    @abc.abstractmethod
+    def _command(self, sql: str) -> None:
+        """Run a statement that returns nothing."""
+
+    @abc.abstractmethod
+    def _select(self, sql: str) -> Columns:
+        """Run a query; columns by name, as numpy arrays (object arrays for strings)."""
+
+    @abc.abstractmethod
+    def _insert(self, table: str, columns: Mapping[str, Sequence[Any]],
+                types: Mapping[str, str]) -> None:
+        """Insert columnar data; ``ts``-like DateTime columns arrive as epoch seconds."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections / sessions. Idempotent."""
+
+    @property
+    @abc.abstractmethod
+    def server_version(self) -> tuple[int, ...]:
+        """(major, minor, ...) of the ClickHouse engine."""
+
+    @property
+    def modern(self) -> bool:
+        """True when the engine has modern-only features (LowCardinality, TTL, SQL-side KS)."""
+        return self.server_version >= (21, 0)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create the database and the shared tables; running it twice changes nothing."""
+        db = self.database
+        self._command(f"CREATE DATABASE IF NOT EXISTS {db}")
+        self._command(f"CREATE TABLE IF NOT EXISTS {db}.models ({_ddl(MODEL_COLUMNS)})"
+                      " ENGINE = ReplacingMergeTree() ORDER BY name")
+        self._command(f"CREATE TABLE IF NOT EXISTS {db}.feature_schemas"
+                      f" ({_ddl(SCHEMA_COLUMNS)})"
+                      " ENGINE = ReplacingMergeTree() ORDER BY (model, version)")
+        self._command(f"CREATE TABLE IF NOT EXISTS {db}.labels ({_ddl(LABEL_COLUMNS)})"
+                      " ENGINE = ReplacingMergeTree(received_ns) ORDER BY (model, event_id)")
+        self._command(
+            f"CREATE TABLE IF NOT EXISTS {db}.results ({_ddl(RESULT_COLUMNS)})"
+            " ENGINE = ReplacingMergeTree(run_ns) PARTITION BY toYYYYMM(window_start)"
+            " ORDER BY (model, monitor_id, test, feature, window_start)")
+
+    def _events_table(self, model: str) -> str:
+        return f"{self.database}.`events_{_check_model(model)}`"
+
+    def list_models(self) -> list[ModelInfo]:
+        models = self._select(
+            f"SELECT name, toUnixTimestamp(min(created_at)) AS created_at"
+            f" FROM {self.database}.models GROUP BY name ORDER BY name")
+        out = []
+        for name, created in zip(models["name"], models["created_at"], strict=True):
+            schema = self.current_schema(str(name))
+            out.append(ModelInfo(str(name), float(created),
+                                 schema.version if schema else 0,
+                                 len(schema.features) if schema else 0))
+        return out
+
+    def schema_versions(self, model: str) -> list[FeatureSchema]:
+        rows = self._select(
+            f"SELECT DISTINCT version, features, added, removed,"
+            f" toUnixTimestamp(created_at) AS created_at FROM {self.database}.feature_schemas"
+            f" WHERE model = {_quote(_check_model(model))} ORDER BY version")
+        return [
+            FeatureSchema(model, int(v), {k: FeatureKind(x) for k, x in json.loads(f).items()},
+                          tuple(json.loads(a)), tuple(json.loads(r)), float(c))
+            for v, f, a, r, c in zip(rows["version"], rows["features"], rows["added"],
+                                     rows["removed"], rows["created_at"], strict=True)
+        ]
+
+    def current_schema(self, model: str) -> FeatureSchema | None:
+        cached = self._schemas.get(model)
+        if cached is not None:
+            return cached
+        versions = self.schema_versions(model)
+        if not versions:
+            return None
+        self._schemas[model] = versions[-1]
+        return versions[-1]
+
+    def evolve_schema(self, model: str, seen: Mapping[str, FeatureKind]) -> FeatureSchema:
+        """The schema to store ``seen`` features under; records a new version when the set of
+        features differs from the current one (new features are added as columns; a feature
+        that stops arriving is recorded as removed, its column and history are kept)."""
+        with self._schema_lock:
+            current = self.current_schema(model)
+            if current is not None and dict(current.features) == dict(seen):
+                return current
+            if current is None:
+                self._ensure_model(model)
+            base = dict(current.features) if current else {}
+            added = tuple(sorted(set(seen) - set(base)))
+            removed = tuple(sorted(set(base) - set(seen)))
+            conflicts = [n for n in seen if n in base and base[n] is not seen[n]]
+            if conflicts:
+                raise ValidationError(f"features {conflicts} change kind", field="features")
+            table = self._events_table(model)
+            existing = set(self._select(
+                f"SELECT name FROM system.columns WHERE database = {_quote(self.database)}"
+                f" AND table = {_quote('events_' + model)}")["name"])
+            for name in added:
+                if feature_column(name) not in existing:  # 18.16 lacks ADD COLUMN IF NOT EXISTS
+                    self._command(f"ALTER TABLE {table} ADD COLUMN "
+                                  f"{feature_column(name)} {_FEATURE_TYPES[seen[name]]}")
+            schema = FeatureSchema(model, (current.version if current else 0) + 1, dict(seen),
+                                   added, removed, time.time())
+            self._insert(f"{self.database}.feature_schemas",
+                         {"model": [model], "version": [schema.version],
+                          "features": [json.dumps({k: v.value for k, v in seen.items()},
+                                                  sort_keys=True)],
+                          "added": [json.dumps(list(added))],
+                          "removed": [json.dumps(list(removed))],
+                          "created_at": [schema.created_at]},
+                         SCHEMA_COLUMNS)
+            self._schemas[model] = schema
+            return schema
+
+    def known_kinds(self, model: str) -> dict[str, FeatureKind]:
+        """Every feature kind the model ever had (a removed feature keeps its kind)."""
+        kinds: dict[str, FeatureKind] = {}
+        for schema in self.schema_versions(model):
+            kinds.update(schema.features)
+        return kinds
+
+    def _ensure_model(self, model: str) -> None:
+        table = self._events_table(model)
+        self._command(
+            f"CREATE TABLE IF NOT EXISTS {table} ({_ddl(EVENT_COLUMNS)}) ENGINE = ReplacingMergeTree()"
+            " PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)")
+        self._insert(f"{self.database}.models", {"name": [model], "created_at": [time.time()]},
+                     MODEL_COLUMNS)
+
+    # -- writes ----------------------------------------------------------------------------
+    def insert_events(self, batch: EventBatch, schema: FeatureSchema) -> int:
+        """Store validated events under ``schema`` (see ``evolve_schema``); returns the count."""
+        if not len(batch):
+            return 0
+        columns: dict[str, Sequence[Any]] = {
+            "event_id": batch.event_id, "ts": batch.ts, "model_version": batch.model_version,
+            "prediction": batch.prediction, "prediction_label": batch.prediction_label,
+            "prediction_probs": batch.prediction_probs, "latency_ms": batch.latency_ms,
+            "tags": batch.tags, "schema_version": [schema.version] * len(batch),
+        }
+        types = dict(EVENT_COLUMNS)
+        for name, values in batch.features.items():
+            col = feature_column(name)
+            columns[col] = values
+            types[col] = _FEATURE_TYPES[batch.kinds[name]]
+        self._insert(self._events_table(batch.model), columns, types)
+        return len(batch)
+
+    def insert_labels(self, batch: LabelBatch) -> int:
+        if not len(batch):
+            return 0
+        now = time.time_ns()
+        self._insert(f"{self.database}.labels", {
+            "model": [batch.model] * len(batch), "event_id": batch.event_id,
+            "label": batch.label, "label_class": batch.label_class, "ts": batch.ts,
+            # later labels win; within one batch the later item wins
+            "received_ns": [now + i for i in range(len(batch))],
+        }, LABEL_COLUMNS)
+        return len(batch)
+
+    def insert_results(self, rows: Sequence[ResultRow]) -> int:
+        if not rows:
+            return 0
+        now = time.time_ns()
+        columns: dict[str, list[Any]] = {name: [] for name in RESULT_COLUMNS}
+        for row in rows:
+            for name in RESULT_COLUMNS:
+                value = getattr(row, name)
+                if name == "details":
+                    value = json.dumps(value, sort_keys=True, default=str)
+                elif name == "drifted":
+                    value = int(value)
+                elif name == "run_ns":
+                    value = value or now
+                elif name in ("statistic", "p_value", "threshold", "effect_size"):
+                    value = math.nan if value is None else float(value)
+                columns[name].append(value)
+        self._insert(f"{self.database}.results", columns, RESULT_COLUMNS)
+        return len(rows)
+
+    # -- reads -----------------------------------------------------------------------------
+    def _window(self, start: float | None, end: float | None) -> str:
+        parts = ["1"]
+        if start is not None:
+            parts.append(f"ts >= toDateTime({int(math.floor(start))}, 'UTC')")
+        if end is not None:
+            parts.append(f"ts < toDateTime({int(math.ceil(end))}, 'UTC')")
+        return " AND ".join(parts)
+
+    def count_events(self, model: str, start: float | None = None,
+                     end: float | None = None) -> int:
+        if self.current_schema(model) is None:
+            return 0
+        rows = self._select(f"SELECT count() AS n FROM {self._events_table(model)} FINAL"
+                            f" WHERE {self._window(start, end)}")
+        return int(rows["n"][0])
+
+    def time_bounds(self, model: str) -> tuple[float, float] | None:
+        if self.count_events(model) == 0:
+            return None
+        rows = self._select(f"SELECT toUnixTimestamp(min(ts)) AS lo, toUnixTimestamp(max(ts))"
+                            f" AS hi FROM {self._events_table(model)}")
+        return float(rows["lo"][0]), float(rows["hi"][0])
+
+    def read_events(self, model: str, columns: Sequence[str], start: float | None = None,
+                    end: float | None = None, *, limit: int | None = None,
+                    sample_seed: int | None = None) -> Columns:
+        """Raw columns of a window (feature names or event columns; ``ts`` as epoch seconds).
+
+        With ``limit`` and ``sample_seed`` the rows are a deterministic sample: the same
+        window and seed always give the same rows, wherever the data is stored.
+        """
+        schema = self.current_schema(model)
+        known = self.known_kinds(model) if schema else {}
+        exprs = []
+        for name in columns:
+            if name == "ts":
+                exprs.append("toUnixTimestamp(ts) AS ts_epoch")
+            elif name in EVENT_COLUMNS:
+                exprs.append(name)
+            elif name in known:
+                exprs.append(f"{feature_column(name)} AS {name}")
+            else:
+                raise ValidationError(f"model {model!r} has no column {name!r}", field="columns")
+        sql = (f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
+               f" WHERE {self._window(start, end)}")
+        if limit is not None and sample_seed is not None:
+            sql += f" ORDER BY cityHash64(event_id, {int(sample_seed)}) LIMIT {int(limit)}"
+        elif limit is not None:
+            sql += f" ORDER BY ts, event_id LIMIT {int(limit)}"
+        else:
+            sql += " ORDER BY ts, event_id"
+        return _rename_ts(self._select(sql))
+
+    def numeric_profile(self, model: str, features: Sequence[str], start: float | None,
+                        end: float | None, quantiles: Sequence[float] = (0.25, 0.5, 0.75),
+                        ) -> dict[str, dict[str, float]]:
+        """Count, nulls, moments, min/max and quantiles of numeric features: one query."""
+        exprs = ["count() AS n_rows"]
+        for i, name in enumerate(features):
+            c = feature_column(name)
+            exprs += [f"count({c}) AS n_{i}", f"avg({c}) AS mean_{i}",
+                      f"stddevPop({c}) AS std_{i}", f"min({c}) AS min_{i}",
+                      f"max({c}) AS max_{i}"]
+            exprs += [f"quantileExact({q})({c}) AS q{j}_{i}" for j, q in enumerate(quantiles)]
+        rows = self._select(f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
+                            f" WHERE {self._window(start, end)}")
+        n_rows = int(rows["n_rows"][0])
+        out: dict[str, dict[str, float]] = {}
+        for i, name in enumerate(features):
+            n = int(rows[f"n_{i}"][0])
+            stats = {"count": float(n), "nulls": float(n_rows - n)}
+            for key in ("mean", "std", "min", "max"):
+                stats[key] = _float(rows[f"{key}_{i}"][0]) if n else math.nan
+            for j, q in enumerate(quantiles):
+                stats[f"q{q:g}"] = _float(rows[f"q{j}_{i}"][0]) if n else math.nan
+            out[name] = stats
+        return out
+
+    def bin_counts(self, model: str, edges: Mapping[str, npt.ArrayLike], start: float | None,
+                   end: float | None) -> dict[str, npt.NDArray[np.int64]]:
+        """Counts per bin of numeric features in one query.
+
+        Bin ``i`` holds ``edges[i-1] <= x < edges[i]`` (``numpy.searchsorted(edges, x,
+        side="right")``), so ``len(edges) + 1`` bins; missing values are not counted.
+        """
+        exprs = []
+        for i, (name, cuts) in enumerate(edges.items()):
+            c = feature_column(name)
+            exprs.append(f"count({c}) AS total_{i}")
+            exprs += [f"countIf({c} < {float(e)!r}) AS lt_{i}_{j}"
+                      for j, e in enumerate(np.asarray(cuts, dtype=np.float64))]
+        rows = self._select(f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
+                            f" WHERE {self._window(start, end)}")
+        out = {}
+        for i, (name, cuts) in enumerate(edges.items()):
+            k = len(np.asarray(cuts))
+            cumulative = [int(rows[f"lt_{i}_{j}"][0]) for j in range(k)]
+            cumulative.append(int(rows[f"total_{i}"][0]))
+            out[name] = np.diff(np.asarray([0, *cumulative], dtype=np.int64))
+        return out
+
+    def category_counts(self, model: str, feature: str, start: float | None,
+                        end: float | None) -> dict[str | None, int]:
+        c = feature_column(feature)
+        rows = self._select(f"SELECT {c} AS value, count() AS n FROM"
+                            f" {self._events_table(model)} FINAL WHERE"
+                            f" {self._window(start, end)} GROUP BY {c}")
+        return {(None if v is None else str(v)): int(n)
+                for v, n in zip(rows["value"], rows["n"], strict=True)}
+
+    def read_labeled(self, model: str, start: float | None = None,
+                     end: float | None = None) -> Columns:
+        """Events of a window joined with their latest label (events without one are left out).
+
+        Columns: event_id, ts, prediction, prediction_label, label, label_class.
+        """
+        db = self.database
+        return _rename_ts(self._select(
+            f"SELECT event_id, toUnixTimestamp(ts) AS ts_epoch, prediction, prediction_label,"
+            f" label, label_class FROM (SELECT event_id, ts, prediction, prediction_label"
+            f" FROM {self._events_table(model)} FINAL WHERE {self._window(start, end)}) AS e"
+            f" ANY INNER JOIN (SELECT event_id, argMax(label, received_ns) AS label,"
+            f" argMax(label_class, received_ns) AS label_class FROM {db}.labels"
+            f" WHERE model = {_quote(_check_model(model))} GROUP BY event_id) AS l"
+            f" USING event_id ORDER BY ts, event_id"))
+
+    def read_results(self, model: str | None = None, monitor_id: str | None = None,
+                     start: float | None = None, end: float | None = None,
+                     limit: int = 10_000) -> list[ResultRow]:
+        where = ["1"]
+        if model is not None:
+            where.append(f"model = {_quote(_check_model(model))}")
+        if monitor_id is not None:
+            where.append(f"monitor_id = {_quote(monitor_id)}")
+        if start is not None:
+            where.append(f"window_start >= toDateTime({int(start)}, 'UTC')")
+        if end is not None:
+            where.append(f"window_end <= toDateTime({int(end)}, 'UTC')")
+        time_cols = ("window_start", "window_end", "reference_start", "reference_end")
+        exprs = [f"toUnixTimestamp({c}) AS {c}" if c in time_cols else c
+                 for c in RESULT_COLUMNS]
+        rows = self._select(
+            f"SELECT {', '.join(exprs)} FROM {self.database}.results FINAL"
+            f" WHERE {' AND '.join(where)} ORDER BY window_start, monitor_id, test, feature"
+            f" LIMIT {int(limit)}")
+        out = []
+        for i in range(len(rows["model"])):
+            values: dict[str, Any] = {c: rows[c][i] for c in RESULT_COLUMNS}
+            values["details"] = json.loads(values["details"] or "{}")
+            values["drifted"] = bool(values["drifted"])
+            for c in ("window_start", "window_end", "reference_start", "reference_end",
+                      "statistic", "p_value", "threshold", "effect_size"):
+                values[c] = float(values[c])
+            for c in ("n_reference", "n_window", "run_ns"):
+                values[c] = int(values[c])
+            for c in ("monitor_id", "model", "test", "feature", "status"):
+                values[c] = str(values[c])
+            out.append(ResultRow(**values))
+        return out
+
+
+def _rename_ts(columns: Columns) -> Columns:
+    if "ts_epoch" in columns:
+        columns["ts"] = columns.pop("ts_epoch").astype(np.float64)
+    return columns
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def raise_store_error(exc: Exception, sql: str) -> StoreError:
+    return StoreError(f"{exc} (while running: {sql[:200]})")
