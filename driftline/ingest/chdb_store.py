@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class ChdbStore(Store):
         self._claim_process_slot()
         from chdb import session as chdb_session
 
-        self._session_cls = chdb_session.Session
+        self._session_cls: Callable[[str], Any] = chdb_session.Session
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._sessions: list[Any] = []
@@ -78,7 +78,7 @@ class ChdbStore(Store):
                     _lock_fd = None
 
     def _new_session(self) -> Any:
-        session = self._session_cls(str(self.path))
+        session: Any = self._session_cls(str(self.path))
         with self._sessions_lock:
             self._sessions.append(session)
         return session

@@ -122,7 +122,7 @@ class ClickHouseStore(Store):
 
     def _insert(self, table: str, columns: Mapping[str, Sequence[Any]],
                 types: Mapping[str, str]) -> None:
-        data = []
+        data: list[list[Any]] = []
         for name, values in columns.items():
             ch_type = types.get(name, "String")
             if ch_type.startswith("DateTime"):

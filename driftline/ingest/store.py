@@ -447,12 +447,12 @@ class Store(abc.ABC):
                       for j, e in enumerate(np.asarray(cuts, dtype=np.float64))]
         rows = self._select(f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
                             f" WHERE {self._window(start, end)}")
-        out = {}
+        out: dict[str, npt.NDArray[np.int64]] = {}
         for i, (name, cuts) in enumerate(edges.items()):
             k = len(np.asarray(cuts))
             cumulative = [int(rows[f"lt_{i}_{j}"][0]) for j in range(k)]
             cumulative.append(int(rows[f"total_{i}"][0]))
-            out[name] = np.diff(np.asarray([0, *cumulative], dtype=np.int64))
+            out[name] = np.diff(np.asarray([0, *cumulative], dtype=np.int64)).astype(np.int64)
         return out
 
     def category_counts(self, model: str, feature: str, start: float | None,

@@ -1,0 +1,139 @@
+"""``POST /v1/events`` and ``POST /v1/labels``: store a batch, report each rejected item.
+
+The body is read raw and parsed with orjson (about 2x faster than the stdlib on a 50k-event
+batch), off the event loop together with validation and the store insert, so a large batch
+never stalls other requests. Only the envelope is validated here; items are validated by the
+Ingestor, one rejection per bad item, never the whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+import pydantic
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from driftline.api.deps import Authenticated, IngestorDep, MetricsDep, SettingsDep
+from driftline.api.schemas import ErrorOut, EventsIn, IngestOut, LabelsIn
+from driftline.errors import ValidationError
+from driftline.ingest.writer import Ingestor, IngestReport
+from driftline.observability import Metrics
+from driftline.settings import Settings
+
+__all__ = ["add_body_schemas", "parse_envelope", "router"]
+
+router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Authenticated])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing or invalid API key"},
+    413: {"model": ErrorOut, "description": "more items than DRIFTLINE_MAX_BATCH"},
+    422: {"model": ErrorOut, "description": "the envelope is malformed"},
+}
+Envelope = TypeVar("Envelope", EventsIn, LabelsIn)
+
+
+def _body(model: type[Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+def add_body_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Register the envelopes the ingest routes parse themselves in the OpenAPI components."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for model in (EventsIn, LabelsIn):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return openapi
+
+
+def parse_envelope(raw: bytes, model: type[Envelope]) -> Envelope:
+    """The request envelope, or a ValidationError naming the first bad field."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"the body is not valid JSON: {exc}", field="") from None
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ValidationError(
+            f"{first['msg']} (got {type(first['input']).__name__})", field=field
+        ) from None
+
+
+def _check_size(n: int, settings: Settings, what: str) -> None:
+    if n > settings.max_batch:
+        raise HTTPException(
+            413,  # Content Too Large (its status constant was renamed across Starlette versions)
+            f"{n} {what} exceed the limit of {settings.max_batch} per request "
+            "(DRIFTLINE_MAX_BATCH): split the batch",
+        )
+
+
+def _ingest_events(
+    raw: bytes, ingestor: Ingestor, settings: Settings, metrics: Metrics
+) -> IngestReport:
+    body = parse_envelope(raw, EventsIn)
+    _check_size(len(body.events), settings, "events")
+    if body.client is not None:  # counted first: the drops happened whatever we do with this
+        metrics.count_sdk_dropped(body.client.dropped)
+    report = ingestor.ingest_events(body.events, default_model=body.model)
+    metrics.count_ingested(
+        "events",
+        accepted=report.accepted,
+        rejected_fields=[r.field for r in report.rejected],
+        schema_changes=len(report.schema_changes),
+    )
+    return report
+
+
+def _ingest_labels(
+    raw: bytes, ingestor: Ingestor, settings: Settings, metrics: Metrics
+) -> IngestReport:
+    body = parse_envelope(raw, LabelsIn)
+    _check_size(len(body.labels), settings, "labels")
+    report = ingestor.ingest_labels(body.labels)
+    metrics.count_ingested(
+        "labels", accepted=report.accepted, rejected_fields=[r.field for r in report.rejected]
+    )
+    return report
+
+
+@router.post(
+    "/events",
+    response_model=IngestOut,
+    responses=_ERRORS,
+    openapi_extra=_body(EventsIn),
+    summary="Store a batch of prediction events",
+)
+async def post_events(
+    request: Request, ingestor: IngestorDep, settings: SettingsDep, metrics: MetricsDep
+) -> dict[str, Any]:
+    raw = await request.body()
+    report = await run_in_threadpool(_ingest_events, raw, ingestor, settings, metrics)
+    return report.as_dict()
+
+
+@router.post(
+    "/labels",
+    response_model=IngestOut,
+    responses=_ERRORS,
+    openapi_extra=_body(LabelsIn),
+    summary="Store natural labels of earlier events",
+)
+async def post_labels(
+    request: Request, ingestor: IngestorDep, settings: SettingsDep, metrics: MetricsDep
+) -> dict[str, Any]:
+    raw = await request.body()
+    report = await run_in_threadpool(_ingest_labels, raw, ingestor, settings, metrics)
+    return report.as_dict()

