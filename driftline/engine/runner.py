@@ -13,7 +13,9 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
 
 from driftline.detector import BatchDetector, DriftResult, get_detector
 from driftline.engine.monitor import Monitor, kinds_for_test
@@ -71,9 +73,10 @@ class Engine:
                                      f"{monitor.test!r} test can take")
         reference_span = monitor.reference.span_for(window)
         detector = self._detector(monitor, features, reference_span)
-        names = list(features)
-        frame = self._read(monitor, names, window)
-        result = detector.score(frame)
+        if getattr(detector, "supports_counts", False):
+            result = self._score_pushed_down(monitor, detector, window)
+        else:
+            result = detector.score(self._read(monitor, list(features), window))
         numeric = [f for f, k in features.items() if k is FeatureKind.NUMERIC]
         profile = (self.store.numeric_profile(monitor.model, numeric, window.start, window.end)
                    if numeric else {})
@@ -100,6 +103,25 @@ class Engine:
                 self._fitted = {k: v for k, v in self._fitted.items() if k[0] != monitor.id}
             self._fitted[key] = detector
         return detector
+
+    def _score_pushed_down(self, monitor: Monitor, detector: Any, window: Span
+                           ) -> DriftResult:
+        """Distances need bin counts only: ClickHouse counts the window's rows per reference
+        bin (numeric features in one query), and no raw row leaves the database."""
+        edges: dict[str, Any] = detector.bin_edges
+        counts: dict[str, Any] = {}
+        if edges:
+            counts.update(self.store.bin_counts(monitor.model, edges, window.start, window.end))
+        categories: dict[str, tuple[str, ...]] = detector.categories
+        for feature, known in categories.items():
+            seen = self.store.category_counts(monitor.model, feature, window.start, window.end)
+            index = {c: i for i, c in enumerate(known)}
+            binned = np.zeros(len(known) + 1, dtype=np.float64)
+            for value, n in seen.items():
+                if value is not None:  # missing values are not a category
+                    binned[index.get(value, len(known))] += n
+            counts[feature] = binned
+        return cast(DriftResult, detector.score_counts(counts))
 
     def _read(self, monitor: Monitor, names: list[str], span: Span) -> dict[str, Any]:
         limit = monitor.row_limit()

@@ -146,7 +146,7 @@ class ChdbStore(Store):
         for session in sessions:
             try:
                 session.close()
-            except Exception:  # noqa: S110 - closing is best effort
+            except Exception:
                 pass
         self._release_process_slot()
 

@@ -93,7 +93,7 @@ class ClickHouseStore(Store):
         if client is not None:
             try:
                 client.disconnect()
-            except Exception:  # noqa: S110 - a broken connection may fail to close
+            except Exception:
                 pass
 
     @property
@@ -139,5 +139,5 @@ class ClickHouseStore(Store):
         for client in clients:
             try:
                 client.disconnect()
-            except Exception:  # noqa: S110 - best effort
+            except Exception:
                 pass

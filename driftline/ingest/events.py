@@ -112,7 +112,7 @@ class LabelBatch:
         return len(self.event_id)
 
 
-class _Bad(Exception):
+class _Bad(Exception):  # noqa: N818 - private control flow, never escapes
     def __init__(self, field: str, reason: str):
         super().__init__(reason)
         self.field = field
@@ -212,6 +212,7 @@ def validate_events(
     known_kinds = known_kinds or {}
     batches: dict[str, EventBatch] = {}
     rejections: list[Rejection] = []
+    good_names: set[str] = set()  # feature names already checked in this call
     for index, raw in enumerate(events):
         event_id: str | None = None
         try:
@@ -220,19 +221,18 @@ def validate_events(
             event_id = _event_id(raw.get("event_id"))
             model = check_model_name(raw.get("model", default_model))
             batch = batches.get(model) or batches.setdefault(model, EventBatch(model))
-            kinds = dict(known_kinds.get(model, {}))
-            kinds.update(batch.kinds)
-            row = _row(raw, kinds, now)
+            row = _row(raw, known_kinds.get(model, _NO_KINDS), batch.kinds, good_names, now)
         except _Bad as bad:
             rejections.append(Rejection(index, bad.field, bad.reason, event_id))
             continue
-        features, ts, version, prediction, latency, tags = row
-        for name, (kind, _) in features.items():
-            if name not in batch.kinds:
+        features, new_kinds, ts, version, prediction, latency, tags = row
+        if new_kinds:
+            for name, kind in new_kinds.items():
                 batch.kinds[name] = kind
                 batch.features[name] = [None] * len(batch)
+        get = features.get
         for name, values in batch.features.items():
-            values.append(features[name][1] if name in features else None)
+            values.append(get(name))
         batch.event_id.append(event_id or uuid.uuid4().hex)
         batch.ts.append(ts)
         batch.model_version.append(version)
@@ -245,32 +245,70 @@ def validate_events(
     return {m: b for m, b in batches.items() if len(b)}, rejections
 
 
-_Row = tuple[dict[str, tuple[FeatureKind, Any]], float, str, tuple[float, str | None, str],
+_NO_KINDS: Mapping[str, FeatureKind] = {}
+_NUMERIC = FeatureKind.NUMERIC
+_CATEGORICAL = FeatureKind.CATEGORICAL
+_INFINITIES = (math.inf, -math.inf)
+_NO_PREDICTION: tuple[float, str | None, str] = (math.nan, None, "")
+_PLAIN_NUMBERS = (float, int)
+
+_Row = tuple[dict[str, Any], dict[str, FeatureKind], float, str, tuple[float, str | None, str],
              float, str]
 
 
-def _row(raw: Mapping[str, Any], kinds: Mapping[str, FeatureKind], now: float | None) -> _Row:
-    ts = parse_timestamp(raw.get("timestamp"), now=now)
+def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
+         batch_kinds: Mapping[str, FeatureKind], good_names: set[str],
+         now: float | None) -> _Row:
+    stamp = raw.get("timestamp")
+    if type(stamp) in _PLAIN_NUMBERS and MIN_TIMESTAMP <= stamp < MAX_TIMESTAMP:  # type: ignore[operator]
+        ts = float(stamp)  # type: ignore[arg-type]  # the common case, as parse_timestamp checks
+    else:
+        ts = parse_timestamp(stamp, now=now)
     version = raw.get("model_version", "")
     if not isinstance(version, str) or len(version) > 128:
         raise _Bad("model_version", f"expected a string of at most 128 chars, got {version!r}")
-    raw_features = raw.get("features", {})
+    raw_features = raw.get("features", _NO_KINDS)
     if not isinstance(raw_features, Mapping):
         raise _Bad("features", f"expected an object, got {type(raw_features).__name__}")
     if len(raw_features) > MAX_FEATURES:
         raise _Bad("features", f"{len(raw_features)} features exceed the limit of {MAX_FEATURES}")
-    features: dict[str, tuple[FeatureKind, Any]] = {}
+    features: dict[str, Any] = {}
+    new_kinds: dict[str, FeatureKind] = {}
     for name, value in raw_features.items():
-        check_feature_name(name, f"features.{name}")
-        kind, clean = _feature_value(name, value)
-        if kind is None:
-            continue
-        expected = kinds.get(name)
+        if name not in good_names:
+            check_feature_name(name, f"features.{name}")
+            good_names.add(name)
+        value_type = type(value)
+        if value_type is float:
+            if value != value:  # NaN: missing
+                continue
+            if value in _INFINITIES:
+                raise _Bad(f"features.{name}", f"expected a finite number, got {value!r}")
+            kind = _NUMERIC
+        elif value_type is str:
+            kind = _CATEGORICAL
+        else:
+            found, value = _feature_value(name, value)
+            if found is None:
+                continue
+            kind = found
+        expected = batch_kinds.get(name)
+        if expected is None:  # new to this batch (maybe registered earlier)
+            expected = known.get(name)
+            if expected is None or kind is expected:
+                new_kinds[name] = kind
         if expected is not None and kind is not expected:
             raise _Bad(f"features.{name}", f"expected a {expected.value} value (as registered), "
-                                           f"got {value!r}")
-        features[name] = (kind, clean)
-    prediction = _prediction(raw.get("prediction"))
+                                           f"got {raw_features[name]!r}")
+        features[name] = value
+    raw_prediction = raw.get("prediction")
+    prediction: tuple[float, str | None, str]
+    if raw_prediction is None:
+        prediction = _NO_PREDICTION
+    elif type(raw_prediction) is float and math.isfinite(raw_prediction):
+        prediction = (raw_prediction, None, "")
+    else:
+        prediction = _prediction(raw_prediction)
     latency = raw.get("latency_ms")
     if latency is None:
         latency_ms = math.nan
@@ -278,15 +316,19 @@ def _row(raw: Mapping[str, Any], kinds: Mapping[str, FeatureKind], now: float | 
         latency_ms = float(latency)
     else:
         raise _Bad("latency_ms", f"expected a non-negative number, got {latency!r}")
-    tags = raw.get("tags") or {}
+    tags = raw.get("tags")
+    tags_json = _tags(tags) if tags else ""
+    return features, new_kinds, ts, version, prediction, latency_ms, tags_json
+
+
+def _tags(tags: object) -> str:
     if not isinstance(tags, Mapping) or not all(
         isinstance(k, str) and TAG_NAME.match(k) and isinstance(v, str | int | float | bool)
         for k, v in tags.items()
     ):
         raise _Bad("tags", "expected an object of name -> string/number")
-    tags_json = json.dumps({k: str(v) for k, v in tags.items()}, separators=(",", ":"),
-                           sort_keys=True) if tags else ""
-    return features, ts, version, prediction, latency_ms, tags_json
+    return json.dumps({k: str(v) for k, v in tags.items()}, separators=(",", ":"),
+                      sort_keys=True)
 
 
 def _event_id(value: object) -> str | None:
@@ -315,9 +357,9 @@ def validate_labels(
                 raise _Bad("event_id", "required: the id of the event this label belongs to")
             model = check_model_name(raw.get("model"))
             value = raw.get("label")
-            if isinstance(value, bool):
-                number, cls = float(value), None
-            elif isinstance(value, int | float) and math.isfinite(float(value)):
+            if isinstance(value, bool) or (
+                isinstance(value, int | float) and math.isfinite(float(value))
+            ):
                 number, cls = float(value), None
             elif isinstance(value, str) and value:
                 number, cls = math.nan, value

@@ -297,8 +297,8 @@ class Store(abc.ABC):
     def _ensure_model(self, model: str) -> None:
         table = self._events_table(model)
         self._command(
-            f"CREATE TABLE IF NOT EXISTS {table} ({_ddl(EVENT_COLUMNS)}) ENGINE = ReplacingMergeTree()"
-            " PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)")
+            f"CREATE TABLE IF NOT EXISTS {table} ({_ddl(EVENT_COLUMNS)})"
+            " ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)")
         self._insert(f"{self.database}.models", {"name": [model], "created_at": [time.time()]},
                      MODEL_COLUMNS)
 
@@ -357,9 +357,9 @@ class Store(abc.ABC):
     def _window(self, start: float | None, end: float | None) -> str:
         parts = ["1"]
         if start is not None:
-            parts.append(f"ts >= toDateTime({int(math.floor(start))}, 'UTC')")
+            parts.append(f"ts >= toDateTime({math.floor(start)}, 'UTC')")
         if end is not None:
-            parts.append(f"ts < toDateTime({int(math.ceil(end))}, 'UTC')")
+            parts.append(f"ts < toDateTime({math.ceil(end)}, 'UTC')")
         return " AND ".join(parts)
 
     def count_events(self, model: str, start: float | None = None,

@@ -57,7 +57,7 @@ def test_training_reference_and_categorical_test(store: Store) -> None:
     _load(store, hours=2, shift_from=99)
     save_reference(store, "m", {"c": np.array(["a"] * 300 + ["b"] * 100, dtype=object)})
     monitor = _monitor(test="chi2", reference=ReferenceSpec.training())
-    [(span, result)] = Engine(store).backfill(monitor, T0 + HOUR, T0 + 2 * HOUR)
+    [(_, result)] = Engine(store).backfill(monitor, T0 + HOUR, T0 + 2 * HOUR)
     assert result.drifted_features == ("c",)
 
 
@@ -84,3 +84,20 @@ def test_unknown_feature_is_a_configuration_error(chdb_store: Store) -> None:
     _load(chdb_store, hours=2, shift_from=99)
     with pytest.raises(ConfigurationError, match="no features"):
         Engine(chdb_store).backfill(_monitor(features=("nope",)), T0, T0 + 2 * HOUR)
+
+
+@pytest.mark.parametrize("test", ["psi", "jensen_shannon", "hellinger", "linf"])
+def test_distances_pushed_down_equal_scoring_raw_rows(store: Store, test: str) -> None:
+    from driftline.detector import get_detector
+
+    _load(store, hours=3, shift_from=2)
+    monitor = _monitor(test=test, features=("x", "y", "c"))
+    [(span, pushed), _] = Engine(store).backfill(monitor, T0 + HOUR, T0 + 3 * HOUR)
+    names = ["x", "y", "c"]
+    reference = store.read_events("m", names, T0, T0 + HOUR)
+    window = store.read_events("m", names, span.start, span.end)
+    raw = get_detector(test).fit({n: reference[n] for n in names}).score(
+        {n: window[n] for n in names})
+    assert pushed.statistic == pytest.approx(raw.statistic, rel=1e-12)
+    assert [f.statistic for f in pushed.features] == pytest.approx(
+        [f.statistic for f in raw.features], rel=1e-12)

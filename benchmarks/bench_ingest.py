@@ -1,0 +1,181 @@
+"""Ingest throughput, each path next to a naive row-by-row baseline run in the same process.
+
+Run: ``python benchmarks/bench_ingest.py [--events 200000] [--clickhouse-url URL]``.
+
+(a) SDK -> HTTP -> the service (``python -m driftline.api`` subprocess, chDB) -> chDB;
+    baseline: one ``POST /v1/events`` per event.            goal >= 100k events/s
+(b) ``Ingestor`` into embedded chDB in 50k-row batches;
+    baseline: one ``ingest_events`` (one INSERT) per event.  goal >= 500k rows/s
+(c) the same into the ClickHouse server at ``--clickhouse-url`` (skipped if unreachable).
+Events have 20 float features and a prediction; baselines run 500 events, extrapolated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from driftline.ingest.sdk import Client, HttpExporter
+from driftline.ingest.sdk._json import dumps
+from driftline.ingest.store import Store
+from driftline.ingest.writer import Ingestor
+
+BATCH = 50_000
+NAIVE = 500
+T0 = 1_700_000_000.0
+
+
+def make_events(n: int, model: str) -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    return [
+        {
+            "model": model,
+            "event_id": uuid.uuid4().hex,
+            "timestamp": T0 + i * 0.01,
+            "features": {f"f{j}": rng.random() for j in range(20)},
+            "prediction": rng.random(),
+        }
+        for i in range(n)
+    ]
+
+
+def report(name: str, n: int, seconds: float, naive_n: int, naive_s: float, size: str) -> None:
+    rate, naive_rate = n / seconds, naive_n / naive_s
+    print(
+        f"{name}: {n} events in {seconds:.2f} s = {rate:,.0f}/s; row by row "
+        f"{naive_rate:,.0f}/s ({naive_n} events); x{rate / naive_rate:.0f}; {size}"
+    )
+
+
+def bench_store(name: str, store: Store, n: int) -> None:
+    store.migrate()
+    ingestor = Ingestor(store)
+    events = make_events(n, "bench")
+    ingestor.ingest_events(events[:10])  # schema creation is not part of the rate
+    start = time.perf_counter()
+    for i in range(0, n, BATCH):
+        assert ingestor.ingest_events(events[i : i + BATCH]).accepted == len(events[i : i + BATCH])
+    seconds = time.perf_counter() - start
+    naive = make_events(NAIVE, "bench_naive")
+    ingestor.ingest_events(naive[:1])
+    start = time.perf_counter()
+    for event in naive[1:]:
+        ingestor.ingest_events([event])
+    naive_s = time.perf_counter() - start
+    assert store.count_events("bench") == n
+    mb = len(dumps(events)) / 1e6
+    report(name, n, seconds, NAIVE - 1, naive_s, f"{mb:.0f} MB as JSON")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_http(n: int, data_dir: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    service = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "driftline.api",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+    )
+    try:
+        with httpx.Client(timeout=5.0) as http:
+            for _ in range(600):
+                try:
+                    if http.get(f"{url}/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            events = make_events(n, "bench")
+            http.post(f"{url}/v1/events", json={"events": events[:10]})  # schema creation
+            client = Client(
+                HttpExporter(url, timeout=60.0),
+                model="bench",
+                max_batch_size=10_000,
+                max_queue_size=n + 1,
+                flush_interval_s=0.05,
+            )
+            start = time.perf_counter()
+            for e in events:
+                client.log_prediction(
+                    e["features"], e["prediction"], event_id=e["event_id"], timestamp=e["timestamp"]
+                )
+            assert client.flush(300), client.stats
+            seconds = time.perf_counter() - start
+            stats = client.stats
+            client.shutdown()
+            assert stats.exported == n, stats
+            naive = make_events(NAIVE, "bench_naive")
+            start = time.perf_counter()
+            for event in naive:
+                http.post(f"{url}/v1/events", json={"events": [event]}).raise_for_status()
+            naive_s = time.perf_counter() - start
+        mb = len(dumps(events)) / 1e6
+        report(
+            "(a) SDK -> HTTP -> service -> chDB",
+            n,
+            seconds,
+            NAIVE,
+            naive_s,
+            f"{mb:.0f} MB as JSON, batches of 10k",
+        )
+    finally:
+        service.terminate()
+        service.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--clickhouse-url", default="clickhouse://127.0.0.1:19000/bench")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_http(args.events, Path(tmp) / "service")
+        from driftline.ingest.chdb_store import ChdbStore
+
+        with ChdbStore(Path(tmp) / "embedded", database="bench") as store:
+            bench_store("(b) Ingestor -> chDB (50k batches)", store, args.events)
+    from driftline.errors import StoreError
+    from driftline.ingest.clickhouse_store import ClickHouseStore
+
+    server = ClickHouseStore.from_url(args.clickhouse_url, timeout_s=60.0)
+    try:
+        server.server_version  # noqa: B018 - reachability check
+    except StoreError as exc:
+        print(f"(c) skipped: the ClickHouse server at {args.clickhouse_url} is unreachable: {exc}")
+        return
+    try:
+        server._command(f"DROP DATABASE IF EXISTS {server.database}")
+        bench_store(
+            f"(c) Ingestor -> ClickHouse {'.'.join(map(str, server.server_version))}",
+            server,
+            args.events,
+        )
+    finally:
+        server._command(f"DROP DATABASE IF EXISTS {server.database}")
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Per-feature hypothesis tests: the template every univariate batch test fills in.
+
+A subclass says how to clean a column, what to learn from the reference column and how to test a
+window column against it (``_fit_feature`` / ``_test_feature``). Everything else is written here
+once: the minimum sample size, the multiple-testing correction across features, the verdict per
+feature and the overall ``DriftResult``.
+
+A feature drifts iff its *corrected* p-value is below ``alpha``, its effect size is at least
+``min_effect_size`` and both sides have at least ``min_samples`` non-missing values. The effect
+size floor is what keeps a million-row window from flagging a shift nobody cares about.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, NamedTuple, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from driftline.detector._base import BatchDetector, Frame, as_float_column
+from driftline.detector._result import DriftResult, FeatureResult, Status
+from driftline.errors import ConfigurationError, NotFittedError, ValidationError
+
+__all__ = ["Correction", "FeatureTest", "PerFeatureDetector", "correct_p_values", "summarize"]
+
+Correction = Literal["bonferroni", "fdr", "none"]
+CORRECTIONS: tuple[str, ...] = ("bonferroni", "fdr", "none")
+
+
+class FeatureTest(NamedTuple):
+    """What a per-feature test returns: raw statistic, raw p-value and effect size."""
+
+    statistic: float
+    p_value: float
+    effect_size: float
+
+
+def correct_p_values(p_values: npt.ArrayLike, method: Correction) -> npt.NDArray[np.float64]:
+    """Adjusted p-values: Bonferroni (family-wise error) or Benjamini-Hochberg (FDR).
+
+    Adjusted values are compared with the unchanged ``alpha``; both are clipped to 1.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    if m == 0 or method == "none":
+        return p.copy()
+    if method == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    if method == "fdr":
+        order = np.argsort(p, kind="stable")
+        scaled = p[order] * m / np.arange(1, m + 1)
+        # step-up: the adjusted value of rank i is the smallest scaled value at rank >= i
+        monotone = np.minimum.accumulate(scaled[::-1])[::-1]
+        adjusted = np.empty_like(p)
+        adjusted[order] = np.minimum(monotone, 1.0)
+        return adjusted
+    raise ConfigurationError(f"correction must be one of {CORRECTIONS}, got {method!r}")
+
+
+def summarize(test: str, threshold: float, features: Sequence[FeatureResult]) -> DriftResult:
+    """The overall result: drift if any feature drifted, insufficient data if every feature is.
+
+    ``statistic`` and ``effect_size`` are the largest per-feature values, ``p_value`` the
+    smallest (corrected) p-value, and the sample sizes the largest per-feature counts.
+    """
+    tested = [f for f in features if f.status is not Status.INSUFFICIENT_DATA]
+    if any(f.drifted for f in features):
+        status = Status.DRIFT
+    elif not tested:
+        status = Status.INSUFFICIENT_DATA
+    else:
+        status = Status.NO_DRIFT
+    p_values = [f.p_value for f in tested if f.p_value is not None]
+    return DriftResult(
+        test=test,
+        statistic=max((f.statistic for f in tested), default=0.0),
+        p_value=min(p_values) if p_values else None,
+        threshold=threshold,
+        effect_size=max((f.effect_size for f in tested), default=0.0),
+        status=status,
+        n_reference=max((f.n_reference for f in features), default=0),
+        n_window=max((f.n_window for f in features), default=0),
+        features=tuple(features),
+    )
+
+
+def check_columns(frame: Frame, expected: Sequence[str] | None, what: str) -> None:
+    """Raise ``ValidationError`` for an empty frame or one missing fitted features."""
+    if not isinstance(frame, dict) and not hasattr(frame, "keys"):
+        raise ValidationError(f"{what} must be a mapping of feature -> column", field=what)
+    if expected is None:
+        if len(frame) == 0:
+            raise ValidationError(f"{what} has no features", field=what)
+        return
+    missing = [name for name in expected if name not in frame]
+    if missing:
+        raise ValidationError(f"{what} lacks fitted feature(s) {missing}", field=missing[0])
+
+
+def check_min_samples(min_samples: int) -> int:
+    if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
+        raise ConfigurationError(f"min_samples must be an integer >= 1, got {min_samples!r}")
+    return min_samples
+
+
+class PerFeatureDetector(BatchDetector):
+    """Template for univariate tests applied to every feature, with one correction across them.
+
+    Parameters
+    ----------
+    alpha
+        Significance level, compared with the corrected p-values.
+    correction
+        ``"bonferroni"`` (family-wise error rate), ``"fdr"`` (Benjamini-Hochberg) or ``"none"``.
+    min_samples
+        Non-missing values needed on *each* side; fewer gives ``Status.INSUFFICIENT_DATA``.
+    min_effect_size
+        Smallest effect size that counts as drift; ``None`` takes the test's
+        ``default_min_effect_size``.
+    """
+
+    #: the effect-size floor when ``min_effect_size`` is not given; set by each test
+    default_min_effect_size: ClassVar[float] = 0.0
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.05,
+        correction: Correction = "bonferroni",
+        min_samples: int = 30,
+        min_effect_size: float | None = None,
+    ) -> None:
+        if not 0.0 < alpha < 1.0:
+            raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
+        if correction not in CORRECTIONS:
+            raise ConfigurationError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
+        effect = self.default_min_effect_size if min_effect_size is None else min_effect_size
+        if not effect >= 0.0:
+            raise ConfigurationError(f"min_effect_size must be >= 0, got {min_effect_size!r}")
+        self.alpha = float(alpha)
+        self.correction: Correction = correction
+        self.min_samples = check_min_samples(min_samples)
+        self.min_effect_size = float(effect)
+        self._n_reference: dict[str, int] | None = None
+
+    # -- the template methods --------------------------------------------------------------
+
+    def _clean_column(self, feature: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
+        """The column with missing values removed; numeric by default."""
+        try:
+            return as_float_column(values)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"feature {feature!r} must be numeric for {self.name!r}: {exc}", field=feature
+            ) from None
+
+    def _start_fit(self) -> None:
+        """Drop what a previous ``fit`` learnt; called before the first ``_fit_feature``."""
+
+    @abc.abstractmethod
+    def _fit_feature(self, feature: str, column: npt.NDArray[Any]) -> None:
+        """Learn what the test needs from one clean reference column."""
+
+    @abc.abstractmethod
+    def _test_feature(self, feature: str, column: npt.NDArray[Any]) -> FeatureTest:
+        """Test one clean window column (with enough samples) against the reference."""
+
+    # -- the contract ------------------------------------------------------------------------
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(self._fitted())
+
+    def _fitted(self) -> dict[str, int]:
+        if self._n_reference is None:
+            raise NotFittedError(f"{type(self).__name__}.score called before fit")
+        return self._n_reference
+
+    def fit(self, reference: Frame) -> Self:
+        check_columns(reference, None, "reference")
+        self._start_fit()
+        n_reference: dict[str, int] = {}
+        for feature, values in reference.items():
+            column = self._clean_column(feature, values)
+            self._fit_feature(feature, column)
+            n_reference[feature] = int(column.size)
+        self._n_reference = n_reference
+        return self
+
+    def score(self, window: Frame) -> DriftResult:
+        n_reference = self._fitted()
+        check_columns(window, list(n_reference), "window")
+        tested: dict[str, tuple[FeatureTest, int]] = {}
+        n_window: dict[str, int] = {}
+        for feature, n_ref in n_reference.items():
+            column = self._clean_column(feature, window[feature])
+            n_window[feature] = int(column.size)
+            if min(n_ref, column.size) >= self.min_samples:
+                tested[feature] = (self._test_feature(feature, column), int(column.size))
+        corrected = correct_p_values([t.p_value for t, _ in tested.values()], self.correction)
+        adjusted = dict(zip(tested, corrected.tolist(), strict=True))
+        results = [
+            self._feature_result(feature, n_reference[feature], n_window[feature], tested, adjusted)
+            for feature in n_reference
+        ]
+        return summarize(self.name, self.alpha, results)
+
+    def _feature_result(
+        self,
+        feature: str,
+        n_ref: int,
+        n_win: int,
+        tested: dict[str, tuple[FeatureTest, int]],
+        adjusted: dict[str, float],
+    ) -> FeatureResult:
+        if feature not in tested:
+            insufficient = Status.INSUFFICIENT_DATA
+            return FeatureResult(
+                feature, self.name, 0.0, None, self.alpha, 0.0, insufficient, n_ref, n_win
+            )
+        outcome = tested[feature][0]
+        p_value = adjusted[feature]
+        drifted = p_value < self.alpha and outcome.effect_size >= self.min_effect_size
+        return FeatureResult(
+            feature=feature,
+            test=self.name,
+            statistic=float(outcome.statistic),
+            p_value=p_value,
+            threshold=self.alpha,
+            effect_size=float(outcome.effect_size),
+            status=Status.DRIFT if drifted else Status.NO_DRIFT,
+            n_reference=n_ref,
+            n_window=n_win,
+        )

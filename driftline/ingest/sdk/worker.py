@@ -1,0 +1,181 @@
+"""The background thread of a Client: batches, exports, spools and retries.
+
+One daemon thread per client and process. It wakes when a batch is full, when the flush timer
+fires, or when ``flush``/``shutdown`` asks; exports full batches (and on a timer tick or a
+flush, the rest); sends a batch that fails with a retryable error to the spool and redelivers
+the spool oldest first with capped exponential backoff. Exporter errors are logged at most
+once per ``LOG_EVERY_S`` per reason and never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from driftline.ingest.sdk.exporters._base import ExportResult
+
+if TYPE_CHECKING:
+    from driftline.ingest.sdk.client import Client
+
+__all__ = ["MAX_BACKOFF_S", "MIN_BACKOFF_S", "RateLimitedLog", "Worker"]
+
+logger = logging.getLogger("driftline.sdk")
+
+MIN_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 30.0
+LOG_EVERY_S = 30.0
+
+
+class RateLimitedLog:
+    """Log a warning per ``key`` at most once every ``every_s`` seconds."""
+
+    def __init__(self, every_s: float = LOG_EVERY_S) -> None:
+        self.every_s = every_s
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def warning(self, key: str, message: str, *args: Any) -> bool:
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self.every_s:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return False
+        suppressed = self._suppressed.pop(key, 0)
+        if suppressed:
+            message += f" ({suppressed} similar messages suppressed)"
+        logger.warning(message, *args)
+        self._last[key] = now
+        return True
+
+
+def _take(queue: deque[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    n = min(n, len(queue))
+    popleft = queue.popleft
+    return [popleft() for _ in range(n)]
+
+
+class Worker(threading.Thread):
+    def __init__(self, client: Client) -> None:
+        super().__init__(name="driftline-sdk", daemon=True)
+        self.client = client
+        self._backoff = 0.0
+        self._retry_at = 0.0
+        self._reported: dict[str, int] = {}
+        self.log = RateLimitedLog()
+
+    def run(self) -> None:
+        c = self.client
+        interval = c.flush_interval_s
+        next_tick = time.monotonic() + interval
+        while True:
+            now = time.monotonic()
+            timeout = next_tick - now
+            if len(c._spool):
+                timeout = min(timeout, self._retry_at - now)
+            c._wake.wait(max(0.0, timeout))
+            c._wake.clear()
+            stopping = c._stopping
+            flush_requested = c._flush_requested
+            now = time.monotonic()
+            urgent = stopping or flush_requested > c._flush_done
+            tick = now >= next_tick
+            if tick:
+                next_tick = now + interval
+            try:
+                self._cycle(force=urgent or tick, urgent=urgent)
+            except Exception:  # a bug here must never kill the thread
+                logger.exception("driftline SDK worker error")
+            if flush_requested > c._flush_done:
+                with c._flush_cond:
+                    c._flush_done = flush_requested
+                    c._flush_cond.notify_all()
+            if stopping:
+                return
+
+    def _cycle(self, *, force: bool, urgent: bool) -> None:
+        c = self.client
+        if len(c._spool) and (urgent or time.monotonic() >= self._retry_at):
+            self._redeliver()
+        due = len(c._events) + len(c._labels) if force else 0
+        size = c.max_batch_size
+        while len(c._events) >= size or len(c._labels) >= size or due > 0:
+            events, labels = _take(c._events, size), _take(c._labels, size)
+            if not events and not labels:
+                break
+            due -= len(events) + len(labels)
+            c._taken += len(events) + len(labels)
+            self._deliver(events, labels)
+
+    def _deliver(self, events: list[dict[str, Any]], labels: list[dict[str, Any]]) -> None:
+        if len(self.client._spool):  # backing off: keep the order, do not hammer the target
+            self._to_spool(events, labels)
+            return
+        result = self._export(events, labels)
+        if result.retryable:
+            self._failed(result)
+            self._to_spool(events, labels)
+
+    def _redeliver(self) -> None:
+        c = self.client
+        while (batch := c._spool.oldest()) is not None:
+            result = self._export(batch.events, batch.labels)
+            if result.retryable:
+                self._failed(result)
+                return
+            c._add(redelivered=result.accepted)
+            c._spool.ack(batch)
+        self._backoff = 0.0
+
+    def _export(self, events: list[dict[str, Any]], labels: list[dict[str, Any]]) -> ExportResult:
+        c = self.client
+        dropped = c._dropped_snapshot()
+        deltas = {
+            k: n - self._reported.get(k, 0)
+            for k, n in dropped.items()
+            if n > self._reported.get(k, 0)
+        }
+        try:
+            result = c.exporter.export(events, labels, dropped=deltas)
+        except Exception as exc:
+            result = ExportResult.drop_all(
+                len(events) + len(labels), "export_failed", f"{type(exc).__name__}: {exc}"
+            )
+        if result.retryable:
+            return result
+        self._reported.update({k: self._reported.get(k, 0) + n for k, n in deltas.items()})
+        c._add(exported=result.accepted)
+        c._drop_many(result.dropped)
+        if result.error:
+            reason = next(iter(result.dropped), "error")
+            self.log.warning(
+                f"drop:{reason}",
+                "driftline: %d items dropped (%s): %s",
+                result.rejected,
+                reason,
+                result.error,
+            )
+        return result
+
+    def _failed(self, result: ExportResult) -> None:
+        self._backoff = min(max(self._backoff * 2, MIN_BACKOFF_S), MAX_BACKOFF_S)
+        wait = self._backoff * random.uniform(0.8, 1.2)  # jitter
+        self._retry_at = time.monotonic() + max(wait, result.retry_after_s or 0.0)
+        self.log.warning(
+            "retry", "driftline: delivery failed, retrying in %.1f s: %s", wait, result.error
+        )
+
+    def _to_spool(self, events: list[dict[str, Any]], labels: list[dict[str, Any]]) -> None:
+        c = self.client
+        dropped = c._spool.put(events, labels)
+        c._add(spooled=len(events) + len(labels) - sum(dropped.values()))
+        c._drop_many(dropped)
+        if dropped.get("spool_full"):
+            self.log.warning(
+                "spool_full",
+                "driftline: the spool is full, %d items dropped",
+                dropped["spool_full"],
+            )

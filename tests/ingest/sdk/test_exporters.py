@@ -1,0 +1,118 @@
+"""Exporters against real destinations: a Store, the service over HTTP, a ClickHouse server."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from driftline.ingest.clickhouse_store import ClickHouseStore
+from driftline.ingest.sdk import ClickHouseExporter, HttpExporter, StoreExporter
+from driftline.ingest.store import Store
+from tests.conftest import server_url
+from tests.ingest.sdk.conftest import T0, events, free_port
+
+
+def test_store_exporter_is_idempotent_and_counts_invalid_events(chdb_store: Store) -> None:
+    exporter = StoreExporter(chdb_store)
+    batch = events(300)
+    assert exporter.export(batch, []).accepted == 300
+    assert exporter.export(batch, []).accepted == 300  # a re-sent batch
+    assert chdb_store.count_events("m1") == 300
+    bad = {"model": "m1", "event_id": "bad", "features": {"x": "text"}}
+    result = exporter.export(
+        [bad, *events(1, start=300)],
+        [{"model": "m1", "event_id": "e1", "label": 1, "timestamp": T0}],
+    )
+    assert result.accepted == 2
+    assert result.dropped == {"invalid_event": 1}
+    assert not result.retryable
+    assert "features.x" in (result.error or "")
+    exporter.close()
+    assert chdb_store.count_events("m1") == 301  # the store is not ours to close
+
+
+def test_http_exporter_delivers_and_resending_is_not_double_counted(
+    app_url: str, chdb_store: Store
+) -> None:
+    exporter = HttpExporter(app_url, api_key="k")
+    try:
+        batch = events(40)
+        batch[0]["features"]["n"] = np.float32(1.5)  # numpy values are serialized
+        first = exporter.export(batch, [], dropped={"queue_full": 3})
+        assert (first.accepted, first.dropped, first.retryable) == (40, {}, False)
+        assert exporter.export(batch, []).accepted == 40
+        labels = [{"model": "m1", "event_id": "e1", "label": 1, "timestamp": T0}]
+        assert exporter.export([], labels).accepted == 1
+        assert chdb_store.count_events("m1") == 40
+    finally:
+        exporter.close()
+
+
+def test_http_exporter_counts_per_item_rejections_and_unserializable_events(
+    app_url: str, chdb_store: Store
+) -> None:
+    exporter = HttpExporter(app_url, api_key="k")
+    try:
+        weird = {"model": "m1", "event_id": "w", "timestamp": T0, "features": {"x": object()}}
+        invalid = {"model": "m1", "event_id": "i", "timestamp": "yesterday"}
+        result = exporter.export([*events(5), weird, invalid], [])
+        assert result.accepted == 5
+        assert result.dropped == {"invalid_event": 1, "unserializable": 1}
+        assert exporter.last_rejections[0]["field"] == "timestamp"
+    finally:
+        exporter.close()
+
+
+def test_http_exporter_splits_a_too_large_batch(app_url: str, chdb_store: Store) -> None:
+    exporter = HttpExporter(app_url, api_key="k")  # the app takes at most 50 per request
+    try:
+        result = exporter.export(events(120), [])
+        assert (result.accepted, result.rejected) == (120, 0)
+        assert chdb_store.count_events("m1") == 120
+    finally:
+        exporter.close()
+
+
+def test_http_exporter_retries_only_what_may_succeed_later(app_url: str) -> None:
+    down = HttpExporter(f"http://127.0.0.1:{free_port()}", timeout=2.0)
+    bad_key = HttpExporter(app_url, api_key="wrong")
+    try:
+        result = down.export(events(3), [])
+        assert result.retryable
+        assert result.accepted == 0
+        assert "Connect" in (result.error or "")
+        result = bad_key.export(events(3), [])
+        assert not result.retryable
+        assert result.dropped == {"rejected_by_server": 3}
+        assert "401" in (result.error or "")
+    finally:
+        down.close()
+        bad_key.close()
+
+
+@pytest.mark.server
+def test_clickhouse_exporter_writes_straight_to_the_server() -> None:
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    url = urlparse(server_url())._replace(path=f"/{database}").geturl()
+    exporter = ClickHouseExporter(url)
+    store = ClickHouseStore.from_url(url)
+    try:
+        batch = events(200)
+        assert exporter.export(batch, []).accepted == 200
+        assert exporter.export(batch, []).accepted == 200
+        assert store.count_events("m1") == 200
+    finally:
+        exporter.close()
+        store._command(f"DROP DATABASE IF EXISTS {database}")
+        store.close()
+
+
+def test_clickhouse_exporter_on_an_unreachable_server_is_retryable() -> None:
+    exporter = ClickHouseExporter(f"clickhouse://127.0.0.1:{free_port()}/x")
+    result = exporter.export(events(1), [])
+    assert result.retryable
+    assert "cannot open" in (result.error or "")
+    exporter.close()
