@@ -1,0 +1,1 @@
+"""Optional accelerated paths (PyTorch, GPU). Nothing here is imported by default."""
