@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from driftline.errors import ConfigurationError, StoreLockedError
+from driftline.ingest.chdb_store import ChdbStore
+from driftline.ingest.store import Store
+
+HOLD = textwrap.dedent("""
+    import sys, time
+    from driftline.ingest.chdb_store import ChdbStore
+    store = ChdbStore(sys.argv[1])
+    store.migrate()
+    print("ready", flush=True)
+    time.sleep(60)
+""")
+OPEN = textwrap.dedent("""
+    import sys
+    from driftline.errors import StoreLockedError
+    from driftline.ingest.chdb_store import ChdbStore
+    try:
+        ChdbStore(sys.argv[1])
+    except StoreLockedError as exc:
+        print(exc)
+        sys.exit(3)
+""")
+
+
+def test_a_second_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        second = subprocess.run([sys.executable, "-c", OPEN, str(tmp_path)],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3
+        assert f"in use by process {holder.pid}" in second.stdout
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    # once the holder is gone the directory opens again, data intact
+    reopened = subprocess.run([sys.executable, "-c", OPEN, str(tmp_path)],
+                              capture_output=True, text=True, timeout=60)
+    assert reopened.returncode == 0, reopened.stdout + reopened.stderr
+
+
+def test_one_directory_per_process_is_a_clear_error(chdb_store: Store,
+                                                     tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="one data directory per process"):
+        ChdbStore(tmp_path / "other")
+
+
+def test_closed_store_refuses_work(chdb_path: Path) -> None:
+    store = ChdbStore(chdb_path, database="closed_check")
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(Exception, match="closed"):
+        store.count_events("m")
