@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from driftline.errors import ConfigurationError, StoreLockedError
+from driftline.errors import ConfigurationError
 from driftline.ingest.chdb_store import ChdbStore
 from driftline.ingest.store import Store
 
