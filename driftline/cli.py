@@ -86,40 +86,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-
-
-def _duration(text: str) -> float:
-    try:
-        return float(text[:-1]) * _UNITS[text[-1]]
-    except (KeyError, ValueError, IndexError):
-        raise ConfigurationError(f"expected a duration like 30m, 6h, 1d or 1w, got {text!r}")\
-            from None
-
-
 def _backfill(store: Store, args: argparse.Namespace) -> None:
-    from driftline.engine import Engine, Monitor, ReferenceSpec, WindowSpec
-    from driftline.ingest.events import parse_timestamp
+    from driftline.engine import Engine, Monitor, WindowSpec
+    from driftline.engine.config import parse_duration, parse_reference, parse_time
 
     bounds = store.time_bounds(args.model)
     if bounds is None:
         raise ConfigurationError(f"model {args.model!r} has no events")
-    kind, _, value = args.reference.partition(":")
-    if kind == "trailing":
-        reference = ReferenceSpec.trailing(_duration(value or "1w"))
-    elif kind == "fixed":
-        lo, _, hi = value.partition(",")
-        reference = ReferenceSpec.fixed(parse_timestamp(lo), parse_timestamp(hi))
-    elif kind in ("training", "seasonal"):
-        reference = getattr(ReferenceSpec, kind)()
-    else:
-        raise ConfigurationError(f"--reference {args.reference!r}: expected training, seasonal,"
-                                 " trailing:SIZE or fixed:START,END")
-    start = parse_timestamp(args.start) if args.start else bounds[0]
-    end = parse_timestamp(args.end) if args.end else bounds[1] + 1
+    reference = parse_reference(args.reference, "--reference")
+    start = parse_time(args.start, "--start") if args.start else bounds[0]
+    end = parse_time(args.end, "--end") if args.end else bounds[1] + 1
+    window = WindowSpec.tumbling(parse_duration(args.window, "--window"))
     monitor = Monitor(args.monitor_id or f"backfill-{args.model}-{args.test}", args.model,
-                      args.test, WindowSpec.tumbling(_duration(args.window)), reference,
-                      tuple(f for f in args.features.split(",") if f))
+                      args.test, window, reference, tuple(f for f in args.features.split(",") if f))
     for span, result in Engine(store).backfill(monitor, start, end):
         day = datetime.fromtimestamp(span.start, UTC).isoformat(timespec="minutes")
         drifted = ", ".join(f"{f.feature} ({f.effect_size:.3f})" for f in result.features

@@ -9,6 +9,8 @@ DRIFTLINE_DATABASE         the ClickHouse database                         ``dri
 DRIFTLINE_API_KEYS         comma-separated keys; empty = no auth           empty
 DRIFTLINE_HOST / _PORT     where ``driftline serve`` listens               127.0.0.1 / 8650
 DRIFTLINE_MAX_BATCH        largest accepted ingest request (events)        50000
+DRIFTLINE_MONITORS         TOML file of monitors the service schedules      none
+DRIFTLINE_SCHEDULE_S       how often the scheduler looks for new windows    30
 =========================  ==============================================  ===================
 """
 
@@ -36,6 +38,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8650, ge=1, le=65535)
     max_batch: int = Field(50_000, ge=1)
+    monitors: Path | None = None
+    schedule_s: float = Field(30.0, gt=0)
 
     @field_validator("store")
     @classmethod

@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from driftline.api.routers import health, ingest, models, results
+from driftline.engine.config import load_monitors
+from driftline.engine.scheduler import Scheduler
 from driftline.errors import (
     ConfigurationError,
     DriftlineError,
@@ -66,9 +68,12 @@ def create_app(
             app.state.startup_error = exc  # serve() re-raises it with its own message
             raise
         _attach(app, opened)
+        scheduler = _start_scheduler(settings, opened)
         try:
             yield
         finally:
+            if scheduler is not None:
+                await run_in_threadpool(scheduler.stop)
             app.state.store = None
             await run_in_threadpool(opened.close)
 
@@ -100,6 +105,16 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _start_scheduler(settings: Settings, store: Store) -> Scheduler | None:
+    """Run the monitors of ``settings.monitors`` in a background thread of the service (the
+    embedded store belongs to this process, so the scheduler lives here too)."""
+    if settings.monitors is None:
+        return None
+    scheduler = Scheduler(store, load_monitors(settings.monitors))
+    scheduler.start(settings.schedule_s)
+    return scheduler
 
 
 def _attach(app: FastAPI, store: Store) -> None:
