@@ -11,6 +11,8 @@ Checks, and exits non-zero when one fails: the torch statistic equals the numpy 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,23 +38,34 @@ def frame(a: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
     return {f"f{i}": a[:, i] for i in range(a.shape[1])}
 
 
+REPEATS = 3
+
+
 def timed(fn: Any, *args: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    out = fn(*args)
-    return time.perf_counter() - start, out
+    """Best of ``REPEATS`` runs (the first run pays one-off costs such as CUDA warm-up)."""
+    best, out = float("inf"), None
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        out = fn(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, out
 
 
 def alibi_run(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], sigma: float) -> Any:
+    """alibi-detect's MMDDrift on the GPU, init + predict, best of ``REPEATS``."""
     import torch
     from alibi_detect.cd import MMDDrift
 
     xs, ys = x.astype(np.float32), y.astype(np.float32)
-    start = time.perf_counter()
-    detector = MMDDrift(xs, backend="pytorch", p_val=0.05, n_permutations=PERMUTATIONS,
-                        sigma=np.array([sigma], dtype=np.float32), device="cuda")
-    out = detector.predict(ys)
-    torch.cuda.synchronize()
-    return time.perf_counter() - start, out["data"]["distance"]
+
+    def once() -> Any:
+        detector = MMDDrift(xs, backend="pytorch", p_val=0.05, n_permutations=PERMUTATIONS,
+                            sigma=np.array([sigma], dtype=np.float32), device="cuda")
+        out = detector.predict(ys)
+        torch.cuda.synchronize()
+        return out["data"]["distance"]
+
+    return timed(once)
 
 
 def main() -> int:
@@ -62,11 +75,13 @@ def main() -> int:
     args = parser.parse_args()
     import torch
 
+    logging.disable(logging.WARNING)  # alibi-detect warns about sigma on every init
     from driftline.accel.torch_mmd import TorchMMDDetector
     from driftline.detector import get_detector
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-    print(f"MMD permutation test, d={D}, {PERMUTATIONS} permutations; torch on {device}")
+    print(f"MMD permutation test, d={D}, {PERMUTATIONS} permutations, n per side; torch on "
+          f"{device}; numpy on this machine's CPU ({os.cpu_count()} cores); best of {REPEATS}")
     failures = 0
     settings = {"n_permutations": PERMUTATIONS, "max_samples": max(args.sizes)}
     warm_x, warm_y = data(500, 1)
