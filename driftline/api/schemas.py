@@ -66,7 +66,45 @@ _LABEL_SCHEMA: dict[str, Any] = {
         "timestamp": {"anyOf": [{"type": "number"}, {"type": "string"}]},
     },
 }
+_COLUMNS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "EventColumns",
+    "description": (
+        "The events of the envelope's `model` column by column, every array of the same "
+        "length; validated row by row like `events` (rejections name the row index)."
+    ),
+    "properties": {
+        "event_id": {"type": "array", "items": {"type": "string"},
+                     "description": "generated when absent"},
+        "timestamp": {"type": "array", "items": {"anyOf": [{"type": "number"},
+                                                           {"type": "string"}]},
+                      "description": "epoch seconds (or ISO-8601, UTC); now when absent"},
+        "model_version": {"anyOf": [{"type": "string"},
+                                    {"type": "array", "items": {"type": "string"}}]},
+        "prediction": {"type": "array",
+                       "description": "numbers or null (or class names, {class: probability})"},
+        "prediction_label": {"type": "array",
+                             "items": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+        "latency_ms": {"type": "array",
+                       "items": {"anyOf": [{"type": "number"}, {"type": "null"}]}},
+        "tags": {"type": "array",
+                 "items": {"anyOf": [{"type": "object"}, {"type": "null"}]}},
+        "features": {
+            "type": "object",
+            "description": "feature -> values: numbers or null, or strings or null",
+            "additionalProperties": {"type": "array"},
+        },
+    },
+    "additionalProperties": False,
+    "example": {
+        "timestamp": [1357017300, 1357017301],
+        "features": {"dep_delay": [2.0, None], "carrier": ["UA", "AA"]},
+        "prediction": [0.13, 0.02],
+    },
+}
 RawEvent = Annotated[Any, WithJsonSchema(_EVENT_SCHEMA)]
+#: kept as parsed (no copy of the big arrays): validated by ``driftline.ingest.columnar``
+RawColumns = Annotated[Any, WithJsonSchema(_COLUMNS_SCHEMA)]
 RawLabel = Annotated[Any, WithJsonSchema(_LABEL_SCHEMA)]
 
 
@@ -84,12 +122,22 @@ class ClientReport(BaseModel):
 
 
 class EventsIn(BaseModel):
-    """``POST /v1/events`` body."""
+    """``POST /v1/events`` body: ``events`` (one object per event) or ``columns`` (one array
+    per field, the fast way to send large batches; needs ``model``), not both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["events"]},
+                                     {"required": ["columns", "model"]}]},
+    )
 
-    model: str | None = Field(None, description="model of the events that do not name one")
-    events: list[RawEvent]
+    model: str | None = Field(
+        None, description="model of the events that do not name one (of all `columns`)")
+    events: Annotated[
+        list[RawEvent] | None,  # Optional, not a union: errors name "events", no union tag
+        WithJsonSchema({"type": "array", "items": _EVENT_SCHEMA}),
+    ] = Field(None, description="the events, one object each")
+    columns: RawColumns = Field(None, description="the events of `model`, one array per field")
     client: ClientReport | None = None
 
 

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 WindowOutcome = tuple[Span, DriftResult]
 Progress = Callable[[int, int], None]
+#: window profiles kept for the other monitors of the same model (oldest dropped first)
+PROFILE_CACHE_SIZE = 256
 
 
 class Engine:
@@ -39,6 +41,7 @@ class Engine:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._fitted: dict[tuple[Any, ...], BatchDetector] = {}
+        self._profiles: dict[tuple[str, float, float], dict[str, dict[str, float]]] = {}
 
     def features_of(self, monitor: Monitor) -> dict[str, FeatureKind]:
         schema = self.store.current_schema(monitor.model)
@@ -77,11 +80,24 @@ class Engine:
             result = self._score_pushed_down(monitor, detector, window)
         else:
             result = detector.score(self._read(monitor, list(features), window))
-        numeric = [f for f, k in features.items() if k is FeatureKind.NUMERIC]
-        profile = (self.store.numeric_profile(monitor.model, numeric, window.start, window.end)
-                   if numeric else {})
+        profile = self.profile(monitor.model, window)
         self.store.insert_results(self._rows(monitor, window, reference_span, result, profile))
         return result
+
+    def profile(self, model: str, window: Span) -> dict[str, dict[str, float]]:
+        """Counts, nulls, moments and quartiles of every numeric feature of ``model`` in the
+        window: one query per window and model, shared by every monitor of the model."""
+        key = (model, window.start, window.end)
+        cached = self._profiles.get(key)
+        if cached is None:
+            numeric = [f for f, k in self.store.known_kinds(model).items()
+                       if k is FeatureKind.NUMERIC]
+            cached = (self.store.numeric_profile(model, numeric, window.start, window.end)
+                      if numeric else {})
+            if len(self._profiles) >= PROFILE_CACHE_SIZE:
+                self._profiles.pop(next(iter(self._profiles)))
+            self._profiles[key] = cached
+        return cached
 
     def _detector(self, monitor: Monitor, features: Mapping[str, FeatureKind],
                   span: Span | None) -> BatchDetector:
@@ -128,7 +144,8 @@ class Engine:
         n = self.store.count_events(monitor.model, span.start, span.end)
         seed = monitor.sample_seed if n > limit else None
         cols = self.store.read_events(monitor.model, names, span.start, span.end,
-                                      limit=limit if n > limit else None, sample_seed=seed)
+                                      limit=limit if n > limit else None, sample_seed=seed,
+                                      total=n)
         return {name: cols[name] for name in names}
 
     def _rows(self, monitor: Monitor, window: Span, reference: Span | None,

@@ -9,14 +9,14 @@ thread-safe).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import numpy as np
 
 from driftline.errors import ConfigurationError, StoreError, StoreUnavailableError
+from driftline.ingest.events import Column
 from driftline.ingest.store import Columns, Store
 
 __all__ = ["ClickHouseStore"]
@@ -120,15 +120,17 @@ class ClickHouseStore(Store):
                 out[name] = np.array(list(values))
         return out
 
-    def _insert(self, table: str, columns: Mapping[str, Sequence[Any]],
+    def _insert(self, table: str, columns: Mapping[str, Column],
                 types: Mapping[str, str]) -> None:
         data: list[list[Any]] = []
         for name, values in columns.items():
             ch_type = types.get(name, "String")
             if ch_type.startswith("DateTime"):
-                data.append([datetime.fromtimestamp(int(v), UTC) for v in values])
+                data.append(_epoch_seconds(values))  # the driver takes raw epoch ints
             elif ch_type == "Nullable(Float64)":
-                data.append([None if v is None or v != v else float(v) for v in values])
+                data.append(_nullable_floats(values))
+            elif isinstance(values, np.ndarray):
+                data.append(values.tolist())
             else:
                 data.append(list(values))
         self._run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data, columnar=True)
@@ -141,3 +143,21 @@ class ClickHouseStore(Store):
                 client.disconnect()
             except Exception:
                 pass
+
+
+def _epoch_seconds(values: Column) -> list[int]:
+    """Whole epoch seconds (the DateTime column's resolution), as ``int(ts)`` per row."""
+    seconds: list[int] = np.asarray(values, dtype=np.float64).astype(np.int64).tolist()
+    return seconds
+
+
+def _nullable_floats(values: Column) -> list[float | None]:
+    """Floats with None for NULL (a None or a NaN), converted vectorized."""
+    if not isinstance(values, np.ndarray):
+        values = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    floats = values.astype(np.float64, copy=False)
+    out: list[float | None] = floats.tolist()
+    missing = np.flatnonzero(np.isnan(floats))
+    for i in missing.tolist():
+        out[i] = None
+    return out

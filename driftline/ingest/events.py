@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 __all__ = [
     "MAX_FEATURES",
+    "Column",
     "EventBatch",
     "FeatureKind",
     "LabelBatch",
@@ -73,22 +74,30 @@ class Rejection:
                 "event_id": self.event_id}
 
 
+#: a column of an EventBatch: a list (the row path) or a numpy array (the columnar path)
+Column = Sequence[Any] | npt.NDArray[Any]
+
+
 @dataclass(slots=True)
 class EventBatch:
-    """Validated events of one model, column by column (missing feature values are None/NaN)."""
+    """Validated events of one model, column by column (missing feature values are None/NaN).
+
+    Columns are lists (``validate_events``) or numpy arrays (``validate_columns``): numeric
+    features as float64 with NaN for missing, categorical ones as str/None.
+    """
 
     model: str
-    event_id: list[str] = field(default_factory=list)
-    ts: list[float] = field(default_factory=list)  # epoch seconds, UTC
-    model_version: list[str] = field(default_factory=list)
-    prediction: list[float] = field(default_factory=list)  # NaN when not numeric
-    prediction_label: list[str | None] = field(default_factory=list)
-    prediction_probs: list[str] = field(default_factory=list)  # JSON object or ""
-    latency_ms: list[float] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)  # JSON object or ""
-    features: dict[str, list[Any]] = field(default_factory=dict)
+    event_id: Column = field(default_factory=list)
+    ts: Column = field(default_factory=list)  # epoch seconds, UTC
+    model_version: Column = field(default_factory=list)
+    prediction: Column = field(default_factory=list)  # NaN when not numeric
+    prediction_label: Column = field(default_factory=list)  # str or None
+    prediction_probs: Column = field(default_factory=list)  # JSON object or ""
+    latency_ms: Column = field(default_factory=list)
+    tags: Column = field(default_factory=list)  # JSON object or ""
+    features: dict[str, Column] = field(default_factory=dict)
     kinds: dict[str, FeatureKind] = field(default_factory=dict)
-    indices: list[int] = field(default_factory=list)  # position of each event in the request
+    indices: Column = field(default_factory=list)  # position of each event in the request
 
     def __len__(self) -> int:
         return len(self.event_id)
@@ -96,8 +105,37 @@ class EventBatch:
     def feature_array(self, name: str) -> npt.NDArray[Any]:
         values = self.features[name]
         if self.kinds[name] is FeatureKind.NUMERIC:
+            if isinstance(values, np.ndarray):
+                return values.astype(np.float64, copy=False)
             return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        return np.array(values, dtype=object)
+        return np.asarray(values, dtype=object)
+
+
+@dataclass(slots=True)
+class _EventRows:
+    """An EventBatch being built row by row (lists to append to)."""
+
+    model: str
+    event_id: list[str] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)
+    model_version: list[str] = field(default_factory=list)
+    prediction: list[float] = field(default_factory=list)
+    prediction_label: list[str | None] = field(default_factory=list)
+    prediction_probs: list[str] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    features: dict[str, list[Any]] = field(default_factory=dict)
+    kinds: dict[str, FeatureKind] = field(default_factory=dict)
+    indices: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+    def batch(self) -> EventBatch:
+        return EventBatch(
+            self.model, self.event_id, self.ts, self.model_version, self.prediction,
+            self.prediction_label, self.prediction_probs, self.latency_ms, self.tags,
+            dict(self.features), self.kinds, self.indices)
 
 
 @dataclass(slots=True)
@@ -210,7 +248,7 @@ def validate_events(
     value and kept consistent within the batch.
     """
     known_kinds = known_kinds or {}
-    batches: dict[str, EventBatch] = {}
+    batches: dict[str, _EventRows] = {}
     rejections: list[Rejection] = []
     good_names: set[str] = set()  # feature names already checked in this call
     for index, raw in enumerate(events):
@@ -220,7 +258,7 @@ def validate_events(
                 raise _Bad("", f"expected an object, got {type(raw).__name__}")
             event_id = _event_id(raw.get("event_id"))
             model = check_model_name(raw.get("model", default_model))
-            batch = batches.get(model) or batches.setdefault(model, EventBatch(model))
+            batch = batches.get(model) or batches.setdefault(model, _EventRows(model))
             row = _row(raw, known_kinds.get(model, _NO_KINDS), batch.kinds, good_names, now)
         except _Bad as bad:
             rejections.append(Rejection(index, bad.field, bad.reason, event_id))
@@ -242,7 +280,7 @@ def validate_events(
         batch.latency_ms.append(latency)
         batch.tags.append(tags)
         batch.indices.append(index)
-    return {m: b for m, b in batches.items() if len(b)}, rejections
+    return {m: b.batch() for m, b in batches.items() if len(b)}, rejections
 
 
 _NO_KINDS: Mapping[str, FeatureKind] = {}

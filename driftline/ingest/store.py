@@ -36,6 +36,7 @@ from driftline.errors import StoreError, ValidationError
 from driftline.ingest.events import (
     FEATURE_NAME,
     MODEL_NAME,
+    Column,
     EventBatch,
     FeatureKind,
     LabelBatch,
@@ -172,9 +173,10 @@ class Store(abc.ABC):
         """Run a query; columns by name, as numpy arrays (object arrays for strings)."""
 
     @abc.abstractmethod
-    def _insert(self, table: str, columns: Mapping[str, Sequence[Any]],
+    def _insert(self, table: str, columns: Mapping[str, Column],
                 types: Mapping[str, str]) -> None:
-        """Insert columnar data; ``ts``-like DateTime columns arrive as epoch seconds."""
+        """Insert columnar data: lists or numpy arrays (float64 with NaN for a missing value
+        of a Nullable(Float64) column); DateTime columns arrive as epoch seconds."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -307,11 +309,12 @@ class Store(abc.ABC):
         """Store validated events under ``schema`` (see ``evolve_schema``); returns the count."""
         if not len(batch):
             return 0
-        columns: dict[str, Sequence[Any]] = {
+        columns: dict[str, Column] = {
             "event_id": batch.event_id, "ts": batch.ts, "model_version": batch.model_version,
             "prediction": batch.prediction, "prediction_label": batch.prediction_label,
             "prediction_probs": batch.prediction_probs, "latency_ms": batch.latency_ms,
-            "tags": batch.tags, "schema_version": [schema.version] * len(batch),
+            "tags": batch.tags,
+            "schema_version": np.full(len(batch), schema.version, dtype=np.uint32),
         }
         types = dict(EVENT_COLUMNS)
         for name, values in batch.features.items():
@@ -379,11 +382,14 @@ class Store(abc.ABC):
 
     def read_events(self, model: str, columns: Sequence[str], start: float | None = None,
                     end: float | None = None, *, limit: int | None = None,
-                    sample_seed: int | None = None) -> Columns:
+                    sample_seed: int | None = None, total: int | None = None) -> Columns:
         """Raw columns of a window (feature names or event columns; ``ts`` as epoch seconds).
 
-        With ``limit`` and ``sample_seed`` the rows are a deterministic sample: the same
-        window and seed always give the same rows, wherever the data is stored.
+        With ``limit`` and ``sample_seed`` the rows are a deterministic sample: the ``limit``
+        rows of smallest ``cityHash64(event_id, seed)``, so the same window and seed always
+        give the same rows, wherever the data is stored. Given the window's row count
+        (``total``), rows are first filtered on the hash so that only about twice ``limit``
+        rows are sorted, not the whole window; the rows picked are the same.
         """
         schema = self.current_schema(model)
         known = self.known_kinds(model) if schema else {}
@@ -400,7 +406,15 @@ class Store(abc.ABC):
         sql = (f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
                f" WHERE {self._window(start, end)}")
         if limit is not None and sample_seed is not None:
-            sql += f" ORDER BY cityHash64(event_id, {int(sample_seed)}) LIMIT {int(limit)}"
+            digest = f"cityHash64(event_id, {int(sample_seed)})"
+            order = f" ORDER BY {digest} LIMIT {int(limit)}"
+            if total is not None and total > 2 * limit + 1000:
+                share = (2 * limit + 1000) / total  # P(fewer than limit pass) is negligible
+                cut = min(int(share * 2.0**64), 2**64 - 1)
+                picked = _rename_ts(self._select(f"{sql} AND {digest} < {cut}{order}"))
+                if len(next(iter(picked.values()), ())) >= limit:
+                    return picked
+            sql += order
         elif limit is not None:
             sql += f" ORDER BY ts, event_id LIMIT {int(limit)}"
         else:
@@ -417,7 +431,8 @@ class Store(abc.ABC):
             exprs += [f"count({c}) AS n_{i}", f"avg({c}) AS mean_{i}",
                       f"stddevPop({c}) AS std_{i}", f"min({c}) AS min_{i}",
                       f"max({c}) AS max_{i}"]
-            exprs += [f"quantileExact({q})({c}) AS q{j}_{i}" for j, q in enumerate(quantiles)]
+            # t-digest: bounded memory whatever the window size (quantileExact keeps every value)
+            exprs += [f"quantileTDigest({q})({c}) AS q{j}_{i}" for j, q in enumerate(quantiles)]
         rows = self._select(f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
                             f" WHERE {self._window(start, end)}")
         n_rows = int(rows["n_rows"][0])

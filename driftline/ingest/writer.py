@@ -6,16 +6,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from driftline.errors import ValidationError
+from driftline.ingest.columnar import validate_columns
 from driftline.ingest.events import (
     MODEL_NAME,
+    EventBatch,
     FeatureKind,
     Rejection,
     validate_events,
     validate_labels,
 )
 from driftline.ingest.store import FeatureSchema, Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["IngestReport", "Ingestor"]
 
@@ -62,15 +68,64 @@ class Ingestor:
         with self._lock:
             known = {m: self._known_kinds(m) for m in models if _plausible(m)}
         batches, report.rejected = validate_events(events, known, default_model=default_model)
-        for model, batch in batches.items():
-            with self._lock:
-                before = self.store.current_schema(model)
-                schema = self.store.evolve_schema(model, batch.kinds)
-                if schema is not before:
-                    report.schema_changes.append(schema)
-                    self._kinds.setdefault(model, {}).update(batch.kinds)
-            report.accepted += self.store.insert_events(batch, schema)
+        for batch in batches.values():
+            self._store_batch(batch, report)
         return report
+
+    def ingest_columns(self, model: str, columns: Mapping[str, Any]) -> IngestReport:
+        """Store a columnar batch of ``model`` (see ``driftline.ingest.columnar``): lists or
+        numpy arrays, validated vectorized; a bad row is rejected by index, never the batch.
+
+        Raises ``ValidationError`` when the batch as a whole is malformed (unknown column,
+        columns of different lengths, bad model name).
+        """
+        report = IngestReport()
+        if not _plausible(model):
+            raise ValidationError(f"model name {model!r} must match {MODEL_NAME.pattern}",
+                                  field="model")
+        with self._lock:
+            known = dict(self._known_kinds(model))
+        batch, report.rejected = validate_columns(model, columns, known)
+        self._store_batch(batch, report)
+        return report
+
+    def ingest_frame(
+        self,
+        model: str,
+        df: pd.DataFrame,
+        *,
+        timestamp: str | None = "timestamp",
+        prediction: str | None = "prediction",
+        event_id: str | None = "event_id",
+        model_version: str | None = "model_version",
+        prediction_label: str | None = "prediction_label",
+        latency_ms: str | None = "latency_ms",
+    ) -> IngestReport:
+        """Store a pandas DataFrame of ``model``'s events: one row per event.
+
+        The columns named by the keyword arguments (when present in ``df``; None: never) are
+        the event fields; every other column is a feature. ``timestamp`` is epoch seconds or a
+        datetime column (naive = UTC); missing values (NaN, None, NA) are stored as NULL.
+        Columns go to the store as numpy arrays, without per-row Python.
+        """
+        from driftline.ingest.columnar import frame_columns
+
+        return self.ingest_columns(model, frame_columns(
+            df, timestamp=timestamp, prediction=prediction, event_id=event_id,
+            model_version=model_version, prediction_label=prediction_label,
+            latency_ms=latency_ms))
+
+    def _store_batch(self, batch: EventBatch, report: IngestReport) -> None:
+        if not len(batch):
+            return
+        model = batch.model
+        with self._lock:
+            before = self.store.current_schema(model)
+            schema = self.store.evolve_schema(model, batch.kinds)
+            if schema is not before:
+                report.schema_changes.append(schema)
+                self._kinds.setdefault(model, {}).update(batch.kinds)
+        report.accepted += self.store.insert_events(batch, schema)
 
     def ingest_labels(self, labels: Sequence[Mapping[str, Any]]) -> IngestReport:
         report = IngestReport()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi.testclient import TestClient
 
 from driftline.ingest.store import Store
-from tests.api.conftest import MakeClient, event
+from tests.api.conftest import T0, MakeClient, event
 
 
 def test_malformed_event_is_rejected_precisely_and_the_others_are_stored(
@@ -101,7 +102,91 @@ def test_openapi_describes_the_envelopes(client: TestClient) -> None:
     body = spec["paths"]["/v1/events"]["post"]["requestBody"]
     assert body["content"]["application/json"]["schema"]["$ref"].endswith("/EventsIn")
     events_in = spec["components"]["schemas"]["EventsIn"]
-    assert events_in["required"] == ["events"]
+    assert events_in["oneOf"] == [{"required": ["events"]}, {"required": ["columns", "model"]}]
+    assert events_in["properties"]["columns"]["title"] == "EventColumns"
     assert events_in["properties"]["events"]["items"]["title"] == "Event"
     assert "ClientReport" in spec["components"]["schemas"]
     assert "413" in spec["paths"]["/v1/events"]["post"]["responses"]
+
+
+def test_columnar_envelope_stores_the_good_rows(client: TestClient, store: Store) -> None:
+    columns = {
+        "event_id": ["c0", "c1", "c2", "c3"],
+        "timestamp": [T0, T0 + 1.5, 1_700_000_000_000, T0 + 3],
+        "model_version": "v1",
+        "features": {"x": [1.0, None, 3.0, "oops"], "color": ["red", "blue", None, "red"]},
+        "prediction": [0.5, None, 0.5, 0.5],
+    }
+    response = client.post("/v1/events", json={"model": "cm", "columns": columns})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 2
+    assert [(r["index"], r["field"], r["event_id"]) for r in body["rejected"]] == [
+        (2, "timestamp", "c2"), (3, "features.x", "c3")]
+    assert body["schema_changes"] == [
+        {"model": "cm", "version": 1, "added": ["color", "x"], "removed": []}]
+    assert sorted(store.read_events("cm", ["event_id"])["event_id"]) == ["c0", "c1"]
+    again = client.post("/v1/events", json={"model": "cm", "columns": columns}).json()
+    assert again["accepted"] == 2
+    assert store.count_events("cm") == 2
+
+
+def test_columnar_envelope_errors(make_client: MakeClient, store: Store) -> None:
+    client = make_client(max_batch=3)
+    columns = {"timestamp": [T0, T0], "features": {"x": [1.0, 2.0]}}
+    for body, field in [
+        ({"model": "cm", "columns": columns, "events": []}, "columns"),
+        ({"model": "cm"}, "events"),
+        ({"columns": columns}, "model"),
+        ({"model": "cm", "columns": {"timestamp": [T0], "features": {"x": [1.0, 2.0]}}},
+         "columns.features.x"),
+        ({"model": "cm", "columns": {"features": {"x": 1.0}}}, "columns.features.x"),
+        ({"model": "cm", "columns": {"surprise": [1]}}, "columns.surprise"),
+        ({"model": "cm", "columns": [1, 2]}, "columns"),
+        ({"model": "not a model", "columns": columns}, "model"),
+    ]:
+        response = client.post("/v1/events", json=body)
+        assert (response.status_code, response.json()["field"]) == (422, field), body
+    response = client.post("/v1/events", json={"model": "cm", "columns": {
+        "features": {"x": [1.0, 2.0, 3.0, 4.0]}}})
+    assert response.status_code == 413
+    assert "4 events exceed the limit of 3" in response.json()["error"]
+    assert store.count_events("cm") == 0
+
+
+def _binary(columns: dict[str, object], model: str = "m") -> bytes:
+    from driftline.ingest.sdk._columns import encode_binary
+    from driftline.ingest.sdk._json import dumps
+
+    return encode_binary(model, columns, {"id": "t", "dropped": {"queue_full": 2}}, dumps)
+
+
+def test_binary_columns_store_the_good_rows(client: TestClient, store: Store) -> None:
+    from driftline.ingest.sdk._columns import BINARY_CONTENT_TYPE
+
+    body = _binary({"event_id": ["a", "b", "c"], "timestamp": [T0, T0 + 1, T0 + 2],
+                    "prediction": [0.5, None, 0.25],
+                    "features": {"x": [1.0, None, float("inf")], "c": ["u", None, "w"]}})
+    response = client.post("/v1/events", content=body,
+                           headers={"content-type": BINARY_CONTENT_TYPE})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["accepted"] == 2
+    assert [(r["index"], r["field"]) for r in answer["rejected"]] == [(2, "features.x")]
+    cols = store.read_events("m", ["x", "c", "prediction"])
+    assert list(cols["c"]) == ["u", None]
+    assert cols["x"][0] == 1.0 and np.isnan(cols["x"][1]) and np.isnan(cols["prediction"][1])
+    metrics = client.get("/metrics").text
+    assert 'driftline_sdk_dropped_events_total{reason="queue_full"} 2.0' in metrics
+
+
+def test_malformed_binary_bodies_are_422(client: TestClient) -> None:
+    from driftline.ingest.sdk._columns import BINARY_CONTENT_TYPE
+
+    good = _binary({"event_id": ["a"], "timestamp": [T0], "features": {"x": [1.0]}})
+    for body, field in [(b"nope" + good[4:], ""), (good[:-3], ""),
+                        (good.replace(b'{"f64":1}', b'{"f64":7}'), "columns.features.x")]:
+        response = client.post("/v1/events", content=body,
+                               headers={"content-type": BINARY_CONTENT_TYPE})
+        assert response.status_code == 422, body
+        assert response.json()["field"] == field

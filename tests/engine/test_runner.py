@@ -101,3 +101,14 @@ def test_distances_pushed_down_equal_scoring_raw_rows(store: Store, test: str) -
     assert pushed.statistic == pytest.approx(raw.statistic, rel=1e-12)
     assert [f.statistic for f in pushed.features] == pytest.approx(
         [f.statistic for f in raw.features], rel=1e-12)
+
+
+def test_scheduler_stops_at_the_data_and_bounds_each_run(chdb_store: Store) -> None:
+    _load(chdb_store, hours=4, shift_from=99)
+    monitor = _monitor()
+    years_later = T0 + 3 * 365 * 24 * HOUR
+    done = Scheduler(chdb_store, [monitor], lateness_s=0, max_windows=2).run_once(years_later)
+    assert [s.end for s, _ in done["mon"]] == [T0 + HOUR, T0 + 2 * HOUR]
+    rest = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(years_later)
+    # the window holding the last event ends at T0 + 4h; nothing after it is evaluated
+    assert [s.end for s, _ in rest["mon"]] == [T0 + 3 * HOUR, T0 + 4 * HOUR]

@@ -144,3 +144,10 @@ def test_validate_events_generates_ids_and_defaults() -> None:
     batch = batches["m"]
     assert not rejected and len(batch.event_id[0]) == 32 and batch.ts == [T0]
     assert math.isnan(batch.prediction[0])
+
+
+def test_prefiltered_sample_picks_the_same_rows(store: Store) -> None:
+    Ingestor(store).ingest_events(_events(3000))
+    full = store.read_events("m1", ["x"], limit=40, sample_seed=5)["x"]
+    fast = store.read_events("m1", ["x"], limit=40, sample_seed=5, total=3000)["x"]
+    np.testing.assert_array_equal(full, fast)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftline.errors import ConfigurationError
 from driftline.ingest.sdk.exporters._base import Exporter
 from driftline.ingest.sdk.spool import DiskSpool, MemorySpool, Spool
 from driftline.ingest.sdk.worker import Worker
@@ -74,7 +75,13 @@ class Client:
         max_spool_bytes: int = 256 << 20,
         model: str | None = None,
         model_version: str = "",
+        max_in_flight: int = 2,
     ) -> None:
+        """``max_in_flight``: batches exported at once when there is a backlog (1 = strictly
+        one after the other)."""
+        if max_in_flight < 1:
+            raise ConfigurationError(f"max_in_flight must be >= 1, got {max_in_flight}")
+        self.max_in_flight = max_in_flight
         self.exporter = exporter
         self.max_queue_size = max_queue_size
         self.max_batch_size = max_batch_size

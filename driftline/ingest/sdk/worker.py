@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from driftline.ingest.sdk.exporters._base import ExportResult
@@ -65,6 +66,8 @@ class Worker(threading.Thread):
         self._backoff = 0.0
         self._retry_at = 0.0
         self._reported: dict[str, int] = {}
+        self._reported_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
         self.log = RateLimitedLog()
 
     def run(self) -> None:
@@ -94,6 +97,8 @@ class Worker(threading.Thread):
                     c._flush_done = flush_requested
                     c._flush_cond.notify_all()
             if stopping:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=True)
                 return
 
     def _cycle(self, *, force: bool, urgent: bool) -> None:
@@ -103,21 +108,43 @@ class Worker(threading.Thread):
         due = len(c._events) + len(c._labels) if force else 0
         size = c.max_batch_size
         while len(c._events) >= size or len(c._labels) >= size or due > 0:
-            events, labels = _take(c._events, size), _take(c._labels, size)
-            if not events and not labels:
+            # with a backlog, up to max_in_flight batches are exported at once: one is encoded
+            # while another waits for the destination (order does not matter: events carry
+            # their own ids and times)
+            batches: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
+            while len(batches) < c.max_in_flight and (
+                len(c._events) >= size or len(c._labels) >= size or due > 0
+            ):
+                events, labels = _take(c._events, size), _take(c._labels, size)
+                if not events and not labels:
+                    due = 0
+                    break
+                due -= len(events) + len(labels)
+                c._taken += len(events) + len(labels)
+                batches.append((events, labels))
+            if not batches:
                 break
-            due -= len(events) + len(labels)
-            c._taken += len(events) + len(labels)
-            self._deliver(events, labels)
+            self._deliver(batches)
 
-    def _deliver(self, events: list[dict[str, Any]], labels: list[dict[str, Any]]) -> None:
+    def _deliver(self, batches: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
         if len(self.client._spool):  # backing off: keep the order, do not hammer the target
-            self._to_spool(events, labels)
+            for events, labels in batches:
+                self._to_spool(events, labels)
             return
-        result = self._export(events, labels)
-        if result.retryable:
-            self._failed(result)
-            self._to_spool(events, labels)
+        if len(batches) == 1:
+            results = [self._export(*batches[0])]
+        else:
+            pool = self._pool or ThreadPoolExecutor(self.client.max_in_flight,
+                                                    thread_name_prefix="driftline-export")
+            self._pool = pool
+            results = list(pool.map(lambda batch: self._export(*batch), batches))
+        failed = False
+        for (events, labels), result in zip(batches, results, strict=True):
+            if result.retryable:
+                if not failed:
+                    self._failed(result)
+                failed = True
+                self._to_spool(events, labels)
 
     def _redeliver(self) -> None:
         c = self.client
@@ -132,12 +159,14 @@ class Worker(threading.Thread):
 
     def _export(self, events: list[dict[str, Any]], labels: list[dict[str, Any]]) -> ExportResult:
         c = self.client
-        dropped = c._dropped_snapshot()
-        deltas = {
-            k: n - self._reported.get(k, 0)
-            for k, n in dropped.items()
-            if n > self._reported.get(k, 0)
-        }
+        with self._reported_lock:  # each drop is reported once, by one of the batches
+            dropped = c._dropped_snapshot()
+            deltas = {
+                k: n - self._reported.get(k, 0)
+                for k, n in dropped.items()
+                if n > self._reported.get(k, 0)
+            }
+            self._reported.update(dropped)
         try:
             result = c.exporter.export(events, labels, dropped=deltas)
         except Exception as exc:
@@ -145,8 +174,10 @@ class Worker(threading.Thread):
                 len(events) + len(labels), "export_failed", f"{type(exc).__name__}: {exc}"
             )
         if result.retryable:
+            with self._reported_lock:  # not delivered: report these drops with a later batch
+                for k, n in deltas.items():
+                    self._reported[k] -= n
             return result
-        self._reported.update({k: self._reported.get(k, 0) + n for k, n in deltas.items()})
         c._add(exported=result.accepted)
         c._drop_many(result.dropped)
         if result.error:

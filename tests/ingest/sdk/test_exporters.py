@@ -116,3 +116,26 @@ def test_clickhouse_exporter_on_an_unreachable_server_is_retryable() -> None:
     assert result.retryable
     assert "cannot open" in (result.error or "")
     exporter.close()
+
+
+def test_http_exporter_sends_columns_per_model_and_rows_for_the_irregular(
+    app_url: str, chdb_store: Store
+) -> None:
+    exporter = HttpExporter(app_url, api_key="k")
+    try:
+        batch: list[dict[str, object]] = [*events(3, model="a"), *events(2, model="b", start=3)]
+        batch[1]["features"] = {"x": "text", "color": "red"}  # x is numeric: rejected
+        batch[3]["features"] = {"x": 7.5, "size": 3}  # a feature the other events lack
+        batch.insert(2, {"model": "no such model!", "event_id": "bad"})
+        result = exporter.export(batch, [])
+        assert (result.accepted, result.dropped) == (4, {"invalid_event": 2})
+        assert sorted((r["index"], r["field"]) for r in exporter.last_rejections) == [
+            (1, "features.x"), (2, "model")]  # positions in the exported batch
+        assert chdb_store.count_events("a") == 2
+        stored = chdb_store.read_events("b", ["event_id", "x", "size", "color"])
+        assert list(stored["event_id"]) == ["e3", "e4"]
+        assert list(stored["x"]) == [7.5, 4.0]
+        assert stored["size"][0] == 3.0 and np.isnan(stored["size"][1])
+        assert list(stored["color"]) == [None, "red"]
+    finally:
+        exporter.close()

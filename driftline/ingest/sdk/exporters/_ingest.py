@@ -17,23 +17,27 @@ def ingest(
 ) -> ExportResult:
     """Store a batch; unreachable storage is retryable, any other failure drops the batch."""
     from driftline.errors import StoreError, StoreUnavailableError
+    from driftline.ingest.sdk._columns import group_columns, to_columns
 
     try:
         accepted, rejected = 0, 0
         first: str | None = None
-        for items, ingest_items in (
-            (events, ingestor.ingest_events),
-            (labels, ingestor.ingest_labels),
-        ):
-            if items:
-                report = ingest_items(items)
-                accepted += report.accepted
-                rejected += len(report.rejected)
-                if report.rejected and first is None:
-                    bad = report.rejected[0]
-                    first = (
-                        f"{len(report.rejected)} items rejected, e.g. {bad.field!r}: {bad.reason}"
-                    )
+        reports = []
+        if events:  # column by column per model, the irregular ones as rows
+            groups, irregular = group_columns(events)
+            for model, positions in groups.items():
+                chosen = events if len(positions) == len(events) else [events[i] for i in positions]
+                reports.append(ingestor.ingest_columns(model, to_columns(chosen)))
+            if irregular:
+                reports.append(ingestor.ingest_events([events[i] for i in irregular]))
+        if labels:
+            reports.append(ingestor.ingest_labels(labels))
+        for report in reports:
+            accepted += report.accepted
+            rejected += len(report.rejected)
+            if report.rejected and first is None:
+                bad = report.rejected[0]
+                first = f"{len(report.rejected)} items rejected, e.g. {bad.field!r}: {bad.reason}"
     except (StoreUnavailableError, OSError, TimeoutError) as exc:
         return ExportResult.retry(f"{type(exc).__name__}: {exc}")
     except (StoreError, ValueError) as exc:
