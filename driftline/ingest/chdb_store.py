@@ -188,4 +188,8 @@ def _arrow(values: Column, arrow_type: Any, *, nullable: bool) -> Any:
 def _to_numpy(column: pa.ChunkedArray) -> Any:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return np.array(column.to_pylist(), dtype=object)
+    if pa.types.is_list(column.type):  # e.g. quantiles(...): one list per row
+        out = np.empty(len(column), dtype=object)
+        out[:] = [np.asarray(v, dtype=np.float64) for v in column.to_pylist()]
+        return out
     return column.to_numpy()

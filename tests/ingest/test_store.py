@@ -67,6 +67,9 @@ def test_profile_bins_and_categories_are_pushed_down(store: Store) -> None:
     assert profile["x"]["count"] == 100 and profile["x"]["nulls"] == 0
     assert profile["x"]["mean"] == pytest.approx(49.5)
     assert profile["x"]["min"] == 0 and profile["x"]["max"] == 99
+    # quartiles come from a t-digest: approximate, bounded memory
+    assert [profile["x"][q] for q in ("q0.25", "q0.5", "q0.75")] == pytest.approx(
+        [24.75, 49.5, 74.25], abs=2.0)
     bins = store.bin_counts("m1", {"x": [10.0, 50.0]}, T0, T0 + 100)
     expected = np.bincount(np.searchsorted([10.0, 50.0], np.arange(100.0), side="right"))
     np.testing.assert_array_equal(bins["x"], expected)
