@@ -129,8 +129,10 @@ class Engine:
         if edges:
             counts.update(self.store.bin_counts(monitor.model, edges, window.start, window.end))
         categories: dict[str, tuple[str, ...]] = detector.categories
+        all_seen = self.store.category_counts(monitor.model, list(categories), window.start,
+                                              window.end)
         for feature, known in categories.items():
-            seen = self.store.category_counts(monitor.model, feature, window.start, window.end)
+            seen = all_seen[feature]
             index = {c: i for i, c in enumerate(known)}
             binned = np.zeros(len(known) + 1, dtype=np.float64)
             for value, n in seen.items():

@@ -473,14 +473,24 @@ class Store(abc.ABC):
             out[name] = np.diff(np.asarray([0, *cumulative], dtype=np.int64)).astype(np.int64)
         return out
 
-    def category_counts(self, model: str, feature: str, start: float | None,
-                        end: float | None) -> dict[str | None, int]:
-        c = feature_column(feature)
-        rows = self._select(f"SELECT {c} AS value, count() AS n FROM"
-                            f" {self._events_table(model)} FINAL WHERE"
-                            f" {self._window(start, end)} GROUP BY {c}")
-        return {(None if v is None else str(v)): int(n)
-                for v, n in zip(rows["value"], rows["n"], strict=True)}
+    def category_counts(self, model: str, features: Sequence[str], start: float | None,
+                        end: float | None) -> dict[str, dict[str | None, int]]:
+        """Counts per category (``None``: missing) of categorical features: one query, one
+        scan of the window for all of them (``arrayJoin`` over (feature, value) tuples)."""
+        if not features:
+            return {}
+        pairs = ", ".join(f"tuple({_quote(f)}, ifNull({feature_column(f)}, ''),"
+                          f" isNull({feature_column(f)}))" for f in features)
+        rows = self._select(
+            "SELECT tupleElement(kv, 1) AS feature, tupleElement(kv, 2) AS value,"
+            " tupleElement(kv, 3) AS missing, count() AS n FROM (SELECT"
+            f" arrayJoin([{pairs}]) AS kv FROM {self._events_table(model)} FINAL"
+            f" WHERE {self._window(start, end)}) GROUP BY feature, value, missing")
+        out: dict[str, dict[str | None, int]] = {f: {} for f in features}
+        for feature, value, missing, n in zip(rows["feature"], rows["value"], rows["missing"],
+                                              rows["n"], strict=True):
+            out[str(feature)][None if missing else str(value)] = int(n)
+        return out
 
     def read_labeled(self, model: str, start: float | None = None,
                      end: float | None = None) -> Columns:

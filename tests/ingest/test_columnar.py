@@ -145,7 +145,7 @@ def test_missing_values_are_null(store: Store) -> None:
     assert report.accepted == 3
     profile = store.numeric_profile("m", ["x"], None, None)["x"]
     assert (profile["count"], profile["nulls"]) == (2.0, 1.0)
-    assert store.category_counts("m", "c", None, None) == {None: 2, "u": 1}
+    assert store.category_counts("m", ["c"], None, None) == {"c": {None: 2, "u": 1}}
     stored = store.read_events("m", ["prediction", "latency_ms", "prediction_label", "ts"])
     assert np.isnan(stored["prediction"]).all() and np.isnan(stored["latency_ms"]).all()
     assert list(stored["prediction_label"]) == [None] * 3

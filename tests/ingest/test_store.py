@@ -73,8 +73,8 @@ def test_profile_bins_and_categories_are_pushed_down(store: Store) -> None:
     bins = store.bin_counts("m1", {"x": [10.0, 50.0]}, T0, T0 + 100)
     expected = np.bincount(np.searchsorted([10.0, 50.0], np.arange(100.0), side="right"))
     np.testing.assert_array_equal(bins["x"], expected)
-    cats = store.category_counts("m1", "color", T0, T0 + 300)
-    assert cats == {"red": 100, "blue": 100, None: 100}
+    cats = store.category_counts("m1", ["color"], T0, T0 + 300)
+    assert cats == {"color": {"red": 100, "blue": 100, None: 100}}
 
 
 def test_new_and_missing_features_are_schema_versions(store: Store) -> None:
