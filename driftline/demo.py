@@ -133,7 +133,7 @@ def replay(df: pd.DataFrame, model: LateModel, log_prediction: Callable[..., str
             log_label(event_id, late, timestamp=at)
             labels += 1
         # NaN (a cancelled flight's delay) is logged as a missing value
-        features = {n: v for n, v in zip(names, values, strict=True) if v == v}
+        features = {n: (v if v == v else None) for n, v in zip(names, values, strict=True)}
         p = proba[i]
         event_id = log_prediction(features, {"late": p, "on_time": 1.0 - p}, timestamp=now,
                                   model_version="jan-feb")

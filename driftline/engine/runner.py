@@ -17,10 +17,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from driftline.detector import BatchDetector, DriftResult, get_detector
+from driftline.detector import BatchDetector, DriftResult, Status, get_detector
 from driftline.engine.monitor import Monitor, kinds_for_test
 from driftline.engine.windows import Span
-from driftline.errors import ConfigurationError
+from driftline.errors import ConfigurationError, ValidationError
 from driftline.ingest.events import FeatureKind
 from driftline.ingest.references import load_reference
 from driftline.ingest.store import ResultRow, Store
@@ -75,13 +75,24 @@ class Engine:
             raise ConfigurationError(f"monitor {monitor.id!r}: the model has no feature the "
                                      f"{monitor.test!r} test can take")
         reference_span = monitor.reference.span_for(window)
-        detector = self._detector(monitor, features, reference_span)
-        if getattr(detector, "supports_counts", False):
-            result = self._score_pushed_down(monitor, detector, window)
+        note = ""
+        try:
+            detector = self._detector(monitor, features, reference_span)
+        except ValidationError as exc:
+            # e.g. an empty trailing reference before the first week of data: this window
+            # cannot be tested, and saying so (stored) lets the scheduler move on
+            note = f"reference: {exc}"
+            n = self.store.count_events(monitor.model, window.start, window.end)
+            result = DriftResult(monitor.test, math.nan, None, math.nan, math.nan,
+                                 Status.INSUFFICIENT_DATA, 0, n)
         else:
-            result = detector.score(self._read(monitor, list(features), window))
+            if getattr(detector, "supports_counts", False):
+                result = self._score_pushed_down(monitor, detector, window)
+            else:
+                result = detector.score(self._read(monitor, list(features), window))
         profile = self.profile(monitor.model, window)
-        self.store.insert_results(self._rows(monitor, window, reference_span, result, profile))
+        self.store.insert_results(
+            self._rows(monitor, window, reference_span, result, profile, note))
         return result
 
     def profile(self, model: str, window: Span) -> dict[str, dict[str, float]]:
@@ -151,7 +162,7 @@ class Engine:
         return {name: cols[name] for name in names}
 
     def _rows(self, monitor: Monitor, window: Span, reference: Span | None,
-              result: DriftResult, profile: Mapping[str, Mapping[str, float]]
+              result: DriftResult, profile: Mapping[str, Mapping[str, float]], note: str = ""
               ) -> list[ResultRow]:
         ref_start, ref_end = (reference.start, reference.end) if reference else (0.0, 0.0)
         common: dict[str, Any] = {"monitor_id": monitor.id, "model": monitor.model,
@@ -164,7 +175,8 @@ class Engine:
                           status=str(result.status), n_reference=result.n_reference,
                           n_window=result.n_window,
                           details={"drifted_features": list(result.drifted_features),
-                                   "reference": "stored" if reference is None else "window"},
+                                   "reference": "stored" if reference is None else "window",
+                                   **({"note": note} if note else {})},
                           run_ns=run_ns, **common)]
         for f in result.features:
             details = {k: v for k, v in profile.get(f.feature, {}).items() if math.isfinite(v)}

@@ -36,10 +36,7 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     def last_evaluated(self, monitor: Monitor) -> float | None:
-        rows = self.store._select(
-            f"SELECT toUnixTimestamp(max(window_end)) AS last, count() AS n FROM"
-            f" {self.store.database}.results WHERE monitor_id = '{monitor.id}'")
-        return float(rows["last"][0]) if int(rows["n"][0]) else None
+        return self.store.last_window_end(monitor.id)
 
     def run_once(self, now: float | None = None) -> dict[str, list[WindowOutcome]]:
         """Evaluate every window completed since the last run; returns them per monitor.
@@ -66,6 +63,8 @@ class Scheduler:
                     outcomes.append((span, self.engine.evaluate(monitor, span)))
             except DriftlineError as exc:
                 log.warning("monitor %s failed: %s", monitor.id, exc)
+            except Exception:  # one broken monitor must not starve the others
+                log.exception("monitor %s failed", monitor.id)
         return done
 
     def run_forever(self, interval_s: float = 30.0) -> None:

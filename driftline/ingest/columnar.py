@@ -264,6 +264,8 @@ def validate_columns(
         tags=[""] * n_kept if tags is None else keep(tags),
         indices=np.arange(n) if everything else np.flatnonzero(ok),
     )
+    batch.sent = {name for name in raw_features
+                  if isinstance(name, str) and FEATURE_NAME.match(name)}
     for name, (kind, values, present) in features.items():
         if bool(present.any() if everything else (present & ok).any()):
             batch.features[name] = keep(values)

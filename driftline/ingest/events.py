@@ -98,17 +98,11 @@ class EventBatch:
     features: dict[str, Column] = field(default_factory=dict)
     kinds: dict[str, FeatureKind] = field(default_factory=dict)
     indices: Column = field(default_factory=list)  # position of each event in the request
+    #: every feature name the batch carried, with values or not (``kinds`` has those with)
+    sent: set[str] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.event_id)
-
-    def feature_array(self, name: str) -> npt.NDArray[Any]:
-        values = self.features[name]
-        if self.kinds[name] is FeatureKind.NUMERIC:
-            if isinstance(values, np.ndarray):
-                return values.astype(np.float64, copy=False)
-            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        return np.asarray(values, dtype=object)
 
 
 @dataclass(slots=True)
@@ -127,6 +121,7 @@ class _EventRows:
     features: dict[str, list[Any]] = field(default_factory=dict)
     kinds: dict[str, FeatureKind] = field(default_factory=dict)
     indices: list[int] = field(default_factory=list)
+    sent: set[str] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.event_id)
@@ -135,7 +130,7 @@ class _EventRows:
         return EventBatch(
             self.model, self.event_id, self.ts, self.model_version, self.prediction,
             self.prediction_label, self.prediction_probs, self.latency_ms, self.tags,
-            dict(self.features), self.kinds, self.indices)
+            dict(self.features), self.kinds, self.indices, self.sent)
 
 
 @dataclass(slots=True)
@@ -271,6 +266,7 @@ def validate_events(
         get = features.get
         for name, values in batch.features.items():
             values.append(get(name))
+        batch.sent.update(raw.get("features") or ())
         batch.event_id.append(event_id or uuid.uuid4().hex)
         batch.ts.append(ts)
         batch.model_version.append(version)

@@ -25,7 +25,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +135,14 @@ class ResultRow:
     n_window: int
     details: dict[str, Any] = field(default_factory=dict)
     run_ns: int = 0
+
+
+def _changes(base: Mapping[str, FeatureKind], seen: Mapping[str, FeatureKind],
+             carried: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(added, removed) feature names against ``base``; None when nothing changes."""
+    added = tuple(sorted(set(seen) - set(base)))
+    removed = tuple(sorted(set(base) - carried))
+    return (added, removed) if added or removed else None
 
 
 def _ddl(columns: Mapping[str, str]) -> str:
@@ -252,35 +260,41 @@ class Store(abc.ABC):
         self._schemas[model] = versions[-1]
         return versions[-1]
 
-    def evolve_schema(self, model: str, seen: Mapping[str, FeatureKind]) -> FeatureSchema:
-        """The schema to store ``seen`` features under; records a new version when the set of
-        features differs from the current one (new features are added as columns; a feature
-        that stops arriving is recorded as removed, its column and history are kept)."""
+    def evolve_schema(self, model: str, seen: Mapping[str, FeatureKind],
+                      sent: Iterable[str] | None = None) -> FeatureSchema:
+        """The schema to store a batch under; records a new version when it changes.
+
+        ``seen``: the features with values in the batch, and their kinds; ``sent``: every
+        feature name the batch carried, with or without values (default: ``seen``). A feature
+        seen for the first time is added (a new column); a registered feature that the batch
+        does not carry at all is recorded as removed (its column and history are kept). A
+        feature sent with missing values only is neither: missing values are data.
+        """
         with self._schema_lock:
+            carried = set(seen) if sent is None else set(sent) | set(seen)
             current = self.current_schema(model)
-            if current is not None and dict(current.features) == dict(seen):
+            if current is not None and not _changes(current.features, seen, carried):
                 return current
+            # something changed: start from what is stored (another writer may have been first)
+            self._schemas.pop(model, None)
+            current = self.current_schema(model)
             if current is None:
                 self._ensure_model(model)
             base = dict(current.features) if current else {}
-            added = tuple(sorted(set(seen) - set(base)))
-            removed = tuple(sorted(set(base) - set(seen)))
+            added, removed = _changes(base, seen, carried) or ((), ())
+            if current is not None and not added and not removed:
+                return current
             conflicts = [n for n in seen if n in base and base[n] is not seen[n]]
             if conflicts:
                 raise ValidationError(f"features {conflicts} change kind", field="features")
-            table = self._events_table(model)
-            existing = set(self._select(
-                f"SELECT name FROM system.columns WHERE database = {_quote(self.database)}"
-                f" AND table = {_quote('events_' + model)}")["name"])
-            for name in added:
-                if feature_column(name) not in existing:  # 18.16 lacks ADD COLUMN IF NOT EXISTS
-                    self._command(f"ALTER TABLE {table} ADD COLUMN "
-                                  f"{feature_column(name)} {_FEATURE_TYPES[seen[name]]}")
-            schema = FeatureSchema(model, (current.version if current else 0) + 1, dict(seen),
+            self._add_columns(model, {name: seen[name] for name in added})
+            features = {k: v for k, v in base.items() if k not in removed}
+            features.update({name: seen[name] for name in added})
+            schema = FeatureSchema(model, (current.version if current else 0) + 1, features,
                                    added, removed, time.time())
             self._insert(f"{self.database}.feature_schemas",
                          {"model": [model], "version": [schema.version],
-                          "features": [json.dumps({k: v.value for k, v in seen.items()},
+                          "features": [json.dumps({k: v.value for k, v in features.items()},
                                                   sort_keys=True)],
                           "added": [json.dumps(list(added))],
                           "removed": [json.dumps(list(removed))],
@@ -288,6 +302,22 @@ class Store(abc.ABC):
                          SCHEMA_COLUMNS)
             self._schemas[model] = schema
             return schema
+
+    def _add_columns(self, model: str, kinds: Mapping[str, FeatureKind]) -> None:
+        if not kinds:
+            return
+        table = self._events_table(model)
+        existing = set(self._select(
+            f"SELECT name FROM system.columns WHERE database = {_quote(self.database)}"
+            f" AND table = {_quote('events_' + model)}")["name"])
+        for name, kind in kinds.items():
+            column = feature_column(name)
+            if column in existing:  # a removed feature that came back, or another writer
+                continue
+            # 18.16 lacks ADD COLUMN IF NOT EXISTS: the check above, and modern servers get it
+            clause = "IF NOT EXISTS " if self.modern else ""
+            self._command(f"ALTER TABLE {table} ADD COLUMN {clause}{column} "
+                          f"{_FEATURE_TYPES[kind]}")
 
     def known_kinds(self, model: str) -> dict[str, FeatureKind]:
         """Every feature kind the model ever had (a removed feature keeps its kind)."""
@@ -374,10 +404,13 @@ class Store(abc.ABC):
         return int(rows["n"][0])
 
     def time_bounds(self, model: str) -> tuple[float, float] | None:
-        if self.count_events(model) == 0:
+        """(first, last) event time of a model; duplicates do not matter, so no FINAL."""
+        if self.current_schema(model) is None:
             return None
-        rows = self._select(f"SELECT toUnixTimestamp(min(ts)) AS lo, toUnixTimestamp(max(ts))"
-                            f" AS hi FROM {self._events_table(model)}")
+        rows = self._select(f"SELECT count() AS n, toUnixTimestamp(min(ts)) AS lo,"
+                            f" toUnixTimestamp(max(ts)) AS hi FROM {self._events_table(model)}")
+        if not int(rows["n"][0]):
+            return None
         return float(rows["lo"][0]), float(rows["hi"][0])
 
     def read_events(self, model: str, columns: Sequence[str], start: float | None = None,
@@ -507,6 +540,17 @@ class Store(abc.ABC):
             f" argMax(label_class, received_ns) AS label_class FROM {db}.labels"
             f" WHERE model = {_quote(_check_model(model))} GROUP BY event_id) AS l"
             f" USING event_id ORDER BY ts, event_id"))
+
+    def last_window_end(self, monitor_id: str) -> float | None:
+        """The end of the last window a monitor stored a result for (None: none yet)."""
+        rows = self._select(
+            f"SELECT toUnixTimestamp(max(window_end)) AS last, count() AS n FROM"
+            f" {self.database}.results WHERE monitor_id = {_quote(monitor_id)}")
+        return float(rows["last"][0]) if int(rows["n"][0]) else None
+
+    def ping(self) -> None:
+        """Raise a StoreError unless the store answers a trivial query."""
+        self._select("SELECT 1 AS ok")
 
     def read_results(self, model: str | None = None, monitor_id: str | None = None,
                      start: float | None = None, end: float | None = None,

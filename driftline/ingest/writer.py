@@ -121,8 +121,8 @@ class Ingestor:
         model = batch.model
         with self._lock:
             before = self.store.current_schema(model)
-            schema = self.store.evolve_schema(model, batch.kinds)
-            if schema is not before:
+            schema = self.store.evolve_schema(model, batch.kinds, batch.sent)
+            if before is None or schema.version != before.version:
                 report.schema_changes.append(schema)
                 self._kinds.setdefault(model, {}).update(batch.kinds)
         report.accepted += self.store.insert_events(batch, schema)

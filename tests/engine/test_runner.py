@@ -112,3 +112,16 @@ def test_scheduler_stops_at_the_data_and_bounds_each_run(chdb_store: Store) -> N
     rest = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(years_later)
     # the window holding the last event ends at T0 + 4h; nothing after it is evaluated
     assert [s.end for s, _ in rest["mon"]] == [T0 + 3 * HOUR, T0 + 4 * HOUR]
+
+
+def test_untestable_reference_is_stored_as_insufficient_data(chdb_store: Store) -> None:
+    _load(chdb_store, hours=2, shift_from=99)
+    # MMD cannot be fitted on the empty hour before the data: the window is still recorded,
+    # so the scheduler moves on instead of retrying it forever
+    monitor = _monitor(test="mmd", reference=ReferenceSpec.trailing(HOUR))
+    done = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(T0 + 2 * HOUR)
+    statuses = [str(r.status) for _, r in done["mon"]]
+    assert statuses == ["insufficient_data", "no_drift"]
+    first = chdb_store.read_results("m", "mon")[0]
+    assert first.feature == "*" and "reference" in first.details["note"]
+    assert chdb_store.last_window_end("mon") == T0 + 2 * HOUR

@@ -88,11 +88,16 @@ def test_new_and_missing_features_are_schema_versions(store: Store) -> None:
     report = ingestor.ingest_events([{"model": "m1", "event_id": "n2", "timestamp": T0 + 51,
                                       "features": {"x": 2.0, "color": "blue"}}])
     assert report.schema_changes[0].removed == ("speed",)
+    # a feature sent with a missing value is data, not a schema change
+    report = ingestor.ingest_events([{"model": "m1", "event_id": "n3", "timestamp": T0 + 52,
+                                      "features": {"x": 2.0, "color": None}}])
+    assert report.accepted == 1 and report.schema_changes == []
     versions = store.schema_versions("m1")
     assert [v.version for v in versions] == [1, 2, 3]
+    assert set(versions[2].features) == {"x", "color"}
     assert versions[1].features["speed"] is FeatureKind.NUMERIC
     speed = store.read_events("m1", ["speed"])["speed"]
-    assert np.isnan(speed).sum() == 11 and np.nanmax(speed) == 3.5
+    assert np.isnan(speed).sum() == 12 and np.nanmax(speed) == 3.5
     assert store.list_models()[0].schema_version == 3
 
 
