@@ -52,7 +52,8 @@ def test_alerts_do_not_import_api() -> None:
         assert not [n for n in _imports(path) if n.startswith("driftline.api")]
 
 
-@pytest.mark.parametrize("module", ["driftline", "driftline.ingest.sdk"])
+@pytest.mark.parametrize(
+    "module", ["driftline", "driftline.ingest.sdk", "driftline.ingest.sdk.exporters.http"])
 def test_sdk_import_is_light(module: str) -> None:
     heavy = ["numpy", "pandas", "pyarrow", "chdb", "clickhouse_driver", "fastapi", "scipy"]
     code = (f"import sys, {module}; "

@@ -76,8 +76,9 @@ class WindowSpec:
         first_end = self.origin + math.ceil((start - self.origin) / step) * step
         if first_end <= start:
             first_end += step
-        if self.kind != "cumulative":
-            first_end = max(first_end, self.origin + self.size_s)
+        # no window ends before one full size (or step, for cumulative) after the origin
+        first_end = max(first_end, self.origin + (self.step if self.kind == "cumulative"
+                                                  else self.size_s))
         window_end = first_end
         while window_end <= end + 1e-9:
             window_start = self.origin if self.kind == "cumulative" else window_end - self.size_s

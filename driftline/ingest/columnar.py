@@ -26,6 +26,7 @@ rejects only the rows that have a value for it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -37,8 +38,8 @@ import numpy.typing as npt
 import orjson
 
 from driftline.errors import ValidationError
+from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE
 from driftline.ingest.events import (
-    FEATURE_NAME,
     MAX_FEATURES,
     MAX_TIMESTAMP,
     MIN_TIMESTAMP,
@@ -281,14 +282,12 @@ def _take(values: Any, ok: Mask) -> npt.NDArray[Any]:
 
 
 _id_prefix = os.urandom(6).hex()
-_id_counter = 0
+_id_calls = itertools.count(1)  # next() is atomic: concurrent requests never share a number
 
 
 def _new_ids(n: int) -> npt.NDArray[Any]:
     """Unique ids: a random per-process prefix, a per-call number and a row counter."""
-    global _id_counter
-    _id_counter += 1
-    prefix = f"{_id_prefix}{_id_counter:x}-"
+    prefix = f"{_id_prefix}{next(_id_calls):x}-"
     return np.strings.add(prefix, np.arange(n).astype(np.str_)).astype(object)
 
 
@@ -370,7 +369,7 @@ def _versions(values: Any, rows: _Rows) -> Any:
 
 
 def _bad_feature_name(name: object, values: Any, rows: _Rows) -> None:
-    reason = f"feature name {name!r} must match {FEATURE_NAME.pattern}"
+    reason = f"feature name {name!r} must be {FEATURE_NAME_RULE}"
     for i in range(rows.n):
         value = values[i]
         if value is not None and value == value:  # a value (not null, not NaN)

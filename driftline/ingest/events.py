@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
+
 __all__ = [
     "MAX_FEATURES",
     "Column",
@@ -44,9 +46,7 @@ __all__ = [
     "validate_labels",
 ]
 
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
-FEATURE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-TAG_NAME = FEATURE_NAME
+TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 #: a guard against a client sending a dict of thousands of keys as "features" by mistake
 MAX_FEATURES = 2000
 #: timestamps before this are almost certainly milliseconds or garbage (2000-01-01)
@@ -154,13 +154,13 @@ class _Bad(Exception):  # noqa: N818 - private control flow, never escapes
 
 def check_model_name(name: object, field: str = "model") -> str:
     if not isinstance(name, str) or not MODEL_NAME.match(name):
-        raise _Bad(field, f"expected a model name matching {MODEL_NAME.pattern}, got {name!r}")
+        raise _Bad(field, f"expected a model name of {MODEL_NAME_RULE}, got {name!r}")
     return name
 
 
 def check_feature_name(name: object, field: str = "features") -> str:
     if not isinstance(name, str) or not FEATURE_NAME.match(name):
-        raise _Bad(field, f"feature name {name!r} must match {FEATURE_NAME.pattern}")
+        raise _Bad(field, f"feature name {name!r} must be {FEATURE_NAME_RULE}")
     return name
 
 

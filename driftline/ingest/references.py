@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftline.errors import ValidationError
-from driftline.ingest.events import FEATURE_NAME, MODEL_NAME
+from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
 from driftline.ingest.store import Store
 
 __all__ = ["DEFAULT_MAX_ROWS", "list_references", "load_reference", "save_reference"]
@@ -39,10 +39,10 @@ def _ensure_table(store: Store) -> None:
 
 def _check(model: str, name: str) -> None:
     if not MODEL_NAME.match(model):
-        raise ValidationError(f"model name {model!r} must match {MODEL_NAME.pattern}",
+        raise ValidationError(f"model name {model!r} must be {MODEL_NAME_RULE}",
                               field="model")
     if not FEATURE_NAME.match(name):
-        raise ValidationError(f"reference name {name!r} must match {FEATURE_NAME.pattern}",
+        raise ValidationError(f"reference name {name!r} must be {FEATURE_NAME_RULE}",
                               field="name")
 
 
@@ -58,7 +58,7 @@ def save_reference(store: Store, model: str, frame: Mapping[str, npt.ArrayLike],
                               field="frame")
     for feature in columns:
         if not FEATURE_NAME.match(feature):
-            raise ValidationError(f"feature name {feature!r} must match {FEATURE_NAME.pattern}",
+            raise ValidationError(f"feature name {feature!r} must be {FEATURE_NAME_RULE}",
                                   field=f"frame.{feature}")
     n = lengths.pop()
     rows = np.arange(n)

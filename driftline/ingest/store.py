@@ -33,9 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from driftline.errors import StoreError, ValidationError
+from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
 from driftline.ingest.events import (
-    FEATURE_NAME,
-    MODEL_NAME,
     Column,
     EventBatch,
     FeatureKind,
@@ -90,7 +89,7 @@ RESULT_COLUMNS: dict[str, str] = {
 def feature_column(name: str) -> str:
     """The events-table column of a feature (names are validated, so no quoting games)."""
     if not FEATURE_NAME.match(name):
-        raise ValidationError(f"feature name {name!r} must match {FEATURE_NAME.pattern}",
+        raise ValidationError(f"feature name {name!r} must be {FEATURE_NAME_RULE}",
                               field="feature")
     return f"f_{name}"
 
@@ -155,7 +154,7 @@ def _quote(value: str) -> str:
 
 def _check_model(model: str) -> str:
     if not MODEL_NAME.match(model):
-        raise ValidationError(f"model name {model!r} must match {MODEL_NAME.pattern}",
+        raise ValidationError(f"model name {model!r} must be {MODEL_NAME_RULE}",
                               field="model")
     return model
 
@@ -427,13 +426,16 @@ class Store(abc.ABC):
         schema = self.current_schema(model)
         known = self.known_kinds(model) if schema else {}
         exprs = []
-        for name in columns:
+        renames = {"ts_epoch": "ts"}
+        for name in dict.fromkeys(columns):
             if name == "ts":
                 exprs.append("toUnixTimestamp(ts) AS ts_epoch")
             elif name in EVENT_COLUMNS:
                 exprs.append(name)
             elif name in known:
-                exprs.append(f"{feature_column(name)} AS {name}")
+                # no alias: an alias would shadow a column of the same name in this SELECT
+                exprs.append(feature_column(name))
+                renames[feature_column(name)] = name
             else:
                 raise ValidationError(f"model {model!r} has no column {name!r}", field="columns")
         sql = (f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
@@ -444,7 +446,7 @@ class Store(abc.ABC):
             if total is not None and total > 2 * limit + 1000:
                 share = (2 * limit + 1000) / total  # P(fewer than limit pass) is negligible
                 cut = min(int(share * 2.0**64), 2**64 - 1)
-                picked = _rename_ts(self._select(f"{sql} AND {digest} < {cut}{order}"))
+                picked = _renamed(self._select(f"{sql} AND {digest} < {cut}{order}"), renames)
                 if len(next(iter(picked.values()), ())) >= limit:
                     return picked
             sql += order
@@ -452,7 +454,7 @@ class Store(abc.ABC):
             sql += f" ORDER BY ts, event_id LIMIT {int(limit)}"
         else:
             sql += " ORDER BY ts, event_id"
-        return _rename_ts(self._select(sql))
+        return _renamed(self._select(sql), renames)
 
     def numeric_profile(self, model: str, features: Sequence[str], start: float | None,
                         end: float | None, quantiles: Sequence[float] = (0.25, 0.5, 0.75),
@@ -532,14 +534,14 @@ class Store(abc.ABC):
         Columns: event_id, ts, prediction, prediction_label, label, label_class.
         """
         db = self.database
-        return _rename_ts(self._select(
+        return _renamed(self._select(
             f"SELECT event_id, toUnixTimestamp(ts) AS ts_epoch, prediction, prediction_label,"
             f" label, label_class FROM (SELECT event_id, ts, prediction, prediction_label"
             f" FROM {self._events_table(model)} FINAL WHERE {self._window(start, end)}) AS e"
             f" ANY INNER JOIN (SELECT event_id, argMax(label, received_ns) AS label,"
             f" argMax(label_class, received_ns) AS label_class FROM {db}.labels"
             f" WHERE model = {_quote(_check_model(model))} GROUP BY event_id) AS l"
-            f" USING event_id ORDER BY ts, event_id"))
+            f" USING event_id ORDER BY ts, event_id"), {"ts_epoch": "ts"})
 
     def last_window_end(self, monitor_id: str) -> float | None:
         """The end of the last window a monitor stored a result for (None: none yet)."""
@@ -587,10 +589,12 @@ class Store(abc.ABC):
         return out
 
 
-def _rename_ts(columns: Columns) -> Columns:
-    if "ts_epoch" in columns:
-        columns["ts"] = columns.pop("ts_epoch").astype(np.float64)
-    return columns
+def _renamed(columns: Columns, renames: Mapping[str, str]) -> Columns:
+    """Result columns under the names asked for (``ts`` as float epoch seconds)."""
+    out = {renames.get(k, k): v for k, v in columns.items()}
+    if "ts" in out and "ts_epoch" in columns:
+        out["ts"] = out["ts"].astype(np.float64)
+    return out
 
 
 def _float(value: Any) -> float:

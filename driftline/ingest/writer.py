@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from driftline.errors import ValidationError
+from driftline.ingest._names import MODEL_NAME, MODEL_NAME_RULE
 from driftline.ingest.columnar import validate_columns
 from driftline.ingest.events import (
-    MODEL_NAME,
     EventBatch,
     FeatureKind,
     Rejection,
@@ -81,7 +81,7 @@ class Ingestor:
         """
         report = IngestReport()
         if not _plausible(model):
-            raise ValidationError(f"model name {model!r} must match {MODEL_NAME.pattern}",
+            raise ValidationError(f"model name {model!r} must be {MODEL_NAME_RULE}",
                                   field="model")
         with self._lock:
             known = dict(self._known_kinds(model))

@@ -43,3 +43,8 @@ def test_references() -> None:
 def test_bad_specs_are_configuration_errors(make: object) -> None:
     with pytest.raises(ConfigurationError):
         make()  # type: ignore[operator]
+
+
+def test_cumulative_windows_never_end_before_the_origin() -> None:
+    spans = list(WindowSpec.cumulative(10, origin=100).spans(50, 120))
+    assert spans == [Span(100, 110), Span(100, 120)]

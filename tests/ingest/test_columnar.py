@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from driftline.errors import ValidationError
+from driftline.ingest._names import FEATURE_NAME_RULE
 from driftline.ingest.columnar import validate_columns
 from driftline.ingest.events import FeatureKind
 from driftline.ingest.sdk._columns import group_columns, to_columns
@@ -121,7 +122,7 @@ def test_kinds_ids_labels_and_names() -> None:
         {"index": 2, "field": "features.mixed", "event_id": None,
          "reason": "expected a categorical value (as registered), got 1.0"},
         {"index": 3, "field": "features.bad-name", "event_id": None,
-         "reason": "feature name 'bad-name' must match ^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
+         "reason": f"feature name 'bad-name' must be {FEATURE_NAME_RULE}"},
     ]
     assert batch.kinds == {"mixed": FeatureKind.CATEGORICAL, "flag": FeatureKind.NUMERIC}
     assert list(batch.indices) == [0, 1, 4]

@@ -159,3 +159,16 @@ def test_prefiltered_sample_picks_the_same_rows(store: Store) -> None:
     full = store.read_events("m1", ["x"], limit=40, sample_seed=5)["x"]
     fast = store.read_events("m1", ["x"], limit=40, sample_seed=5, total=3000)["x"]
     np.testing.assert_array_equal(full, fast)
+
+
+def test_reserved_and_look_alike_feature_names(store: Store) -> None:
+    ingestor = Ingestor(store)
+    report = ingestor.ingest_events([
+        {"model": "m1", "event_id": "r", "timestamp": T0, "features": {"prediction": 1.0}},
+        {"model": "m1", "event_id": "a", "timestamp": T0, "features": {"a": 1.0, "f_a": 2.0}},
+    ])
+    assert [(r.index, r.field) for r in report.rejected] == [(0, "features.prediction")]
+    assert "none of event_id, ts" in report.rejected[0].reason
+    # f_a's column is f_f_a: reading both must not mix them up
+    cols = store.read_events("m1", ["f_a", "a"])
+    assert (cols["a"][0], cols["f_a"][0]) == (1.0, 2.0)

@@ -105,13 +105,18 @@ def _ingest_events(
             raise ValidationError("`columns` need the envelope's `model`", field="model")
         n_rows = column_length(body.columns)
     _check_size(len(body.events) if body.events is not None else n_rows or 0, settings, "events")
-    if body.client is not None:  # counted first: the drops happened whatever we do with this
-        metrics.count_sdk_dropped(body.client.dropped)
-    if body.events is not None:
-        report = ingestor.ingest_events(body.events, default_model=body.model)
-    else:
-        assert body.model is not None and body.columns is not None
-        report = ingestor.ingest_columns(body.model, body.columns)
+    try:
+        if body.events is not None:
+            report = ingestor.ingest_events(body.events, default_model=body.model)
+        else:
+            assert body.model is not None and body.columns is not None
+            report = ingestor.ingest_columns(body.model, body.columns)
+    except ValidationError:
+        _count_drops(body, metrics)  # the client will not send this batch (and report) again
+        raise
+    # counted once the batch is stored: after a store error the client retries the batch and
+    # reports these drops again
+    _count_drops(body, metrics)
     metrics.count_ingested(
         "events",
         accepted=report.accepted,
@@ -119,6 +124,11 @@ def _ingest_events(
         schema_changes=len(report.schema_changes),
     )
     return report
+
+
+def _count_drops(body: EventsIn, metrics: Metrics) -> None:
+    if body.client is not None:
+        metrics.count_sdk_dropped(body.client.dropped)
 
 
 def _ingest_labels(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from driftline.ingest.events import MODEL_NAME
+from driftline.ingest._names import MODEL_NAME
 
 __all__ = [
     "BINARY_CONTENT_TYPE",

@@ -37,7 +37,7 @@ def monitor(
     client: Client | NoopClient | None = None,
     feature_names: Sequence[str] | None = None,
     prediction: Callable[[Any], Any] = _identity,
-    model_version: str = "",
+    model_version: str | None = None,
     batch: bool = False,
 ) -> Callable[[F], F]:
     """Decorate a predict function (sync or async) so every call is logged to ``model``.

@@ -222,3 +222,33 @@ def test_a_forked_child_works_and_does_not_resend_the_parents_events(tmp_path: P
     assert client.flush(10)
     assert [e["event_id"] for e in rec.events] == parent_ids
     assert client.shutdown()
+
+
+def test_a_backlog_is_exported_two_batches_at_a_time() -> None:
+    import threading
+
+    class Slow:
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+            self.active = self.peak = 0
+            self.ids: list[str] = []
+
+        def export(self, events, labels, *, dropped=None):  # type: ignore[no-untyped-def]
+            from driftline.ingest.sdk import ExportResult
+
+            with self.lock:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+            time.sleep(0.05)
+            with self.lock:
+                self.active -= 1
+                self.ids += [e["event_id"] for e in events]
+            return ExportResult(accepted=len(events))
+
+    slow = Slow()
+    client = Client(slow, model="m", max_batch_size=100, flush_interval_s=60)  # type: ignore[arg-type]
+    ids = [client.log_prediction({"x": 1.0}) for _ in range(1_000)]
+    assert client.flush(10)
+    assert sorted(slow.ids) == sorted(ids)
+    assert slow.peak == 2
+    assert client.shutdown()

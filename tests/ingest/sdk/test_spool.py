@@ -69,7 +69,8 @@ def test_batches_wait_in_the_spool_and_are_redelivered_with_backoff(tmp_path: Pa
     for i in range(1_000):
         client.log_prediction({"x": float(i)})
     time.sleep(1.0)
-    assert rec.calls <= 4  # backing off, not one attempt per batch or per tick
+    # backing off, not one attempt per batch or per tick (the first attempt has 2 in flight)
+    assert rec.calls <= 5
     assert not client.flush(5)
     assert client.stats.spooled == 1_000
     assert len(list(tmp_path.glob("*.json"))) == 10

@@ -15,8 +15,8 @@ __all__ = ["ingest"]
 def ingest(
     ingestor: Ingestor, events: list[dict[str, Any]], labels: list[dict[str, Any]]
 ) -> ExportResult:
-    """Store a batch; unreachable storage is retryable, any other failure drops the batch."""
-    from driftline.errors import StoreError, StoreUnavailableError
+    """Store a batch; a storage failure is retryable, only an invalid batch is dropped."""
+    from driftline.errors import StoreError, ValidationError
     from driftline.ingest.sdk._columns import group_columns, to_columns
 
     try:
@@ -38,12 +38,14 @@ def ingest(
             if report.rejected and first is None:
                 bad = report.rejected[0]
                 first = f"{len(report.rejected)} items rejected, e.g. {bad.field!r}: {bad.reason}"
-    except (StoreUnavailableError, OSError, TimeoutError) as exc:
-        return ExportResult.retry(f"{type(exc).__name__}: {exc}")
-    except (StoreError, ValueError) as exc:
+    except ValidationError as exc:  # the batch itself is wrong: sending it again cannot help
         return ExportResult.drop_all(
             len(events) + len(labels), "export_failed", f"{type(exc).__name__}: {exc}"
         )
+    except (StoreError, OSError, TimeoutError) as exc:
+        # unreachable, too many parts, out of memory, a concurrent schema change: the spool
+        # keeps the batch and retries it, so none of these loses an event
+        return ExportResult.retry(f"{type(exc).__name__}: {exc}")
     return ExportResult(
         accepted=accepted, dropped={"invalid_event": rejected} if rejected else {}, error=first
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +27,13 @@ class ClickHouseExporter:
         self.url = url
         self._store: ClickHouseStore | None = None
         self._ingestor: Ingestor | None = None
+        self._open_lock = threading.Lock()  # two batches may be in flight at once
 
     def _open(self) -> Ingestor:
+        with self._open_lock:
+            return self._open_locked()
+
+    def _open_locked(self) -> Ingestor:
         if self._ingestor is None:
             from driftline.ingest.clickhouse_store import ClickHouseStore
             from driftline.ingest.writer import Ingestor
@@ -59,6 +65,7 @@ class ClickHouseExporter:
         if self._store is not None:
             _ABANDONED.append(self._store)
         self._store = self._ingestor = None
+        self._open_lock = threading.Lock()
 
     def close(self) -> None:
         if self._store is not None:

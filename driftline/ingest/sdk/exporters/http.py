@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,10 +60,16 @@ class HttpExporter:
             self._headers["authorization"] = f"Bearer {api_key}"
         self._client_id = client_id
         self._http = self._new_http()
-        self.last_rejections: list[dict[str, Any]] = []
+        self._local = threading.local()
 
     def _new_http(self) -> httpx.Client:
         return httpx.Client(timeout=self.timeout, headers=self._headers)
+
+    @property
+    def last_rejections(self) -> list[dict[str, Any]]:
+        """The items the service rejected in this thread's last export (diagnostics)."""
+        rejections: list[dict[str, Any]] = getattr(self._local, "rejections", [])
+        return rejections
 
     @property
     def client_id(self) -> str:
@@ -75,7 +82,7 @@ class HttpExporter:
         *,
         dropped: Mapping[str, int] | None = None,
     ) -> ExportResult:
-        self.last_rejections = []
+        self._local.rejections = []
         result = ExportResult()
         if events:
             result = self._send_events(events, dict(dropped or {}))
