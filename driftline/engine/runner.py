@@ -22,7 +22,7 @@ from driftline.engine.monitor import Monitor, kinds_for_test
 from driftline.engine.windows import Span
 from driftline.errors import ConfigurationError, ValidationError
 from driftline.ingest.events import FeatureKind
-from driftline.ingest.references import load_reference
+from driftline.ingest.references import load_reference, reference_version
 from driftline.ingest.store import ResultRow, Store
 
 __all__ = ["Engine", "WindowOutcome"]
@@ -112,8 +112,14 @@ class Engine:
 
     def _detector(self, monitor: Monitor, features: Mapping[str, FeatureKind],
                   span: Span | None) -> BatchDetector:
-        key = (monitor.id, repr(monitor), tuple(features),
-               None if span is None else (span.start, span.end))
+        """The monitor's detector fitted on its reference; fitted once per reference (a
+        training profile saved again, or the next trailing period, is a new reference)."""
+        if span is None:
+            reference_key: Any = ("stored", reference_version(
+                self.store, monitor.model, monitor.reference.name))
+        else:
+            reference_key = (span.start, span.end)
+        key = (monitor.id, repr(monitor), tuple(features), reference_key)
         detector = self._fitted.get(key)
         if detector is None:
             if span is None:
@@ -126,8 +132,8 @@ class Engine:
             else:
                 reference = self._read(monitor, list(features), span)
             detector = get_detector(monitor.test, **dict(monitor.settings)).fit(reference)
-            if not monitor.reference.is_static:
-                self._fitted = {k: v for k, v in self._fitted.items() if k[0] != monitor.id}
+            # one fitted detector per monitor: the new reference replaces the old one
+            self._fitted = {k: v for k, v in self._fitted.items() if k[0] != monitor.id}
             self._fitted[key] = detector
         return detector
 

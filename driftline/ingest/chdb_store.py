@@ -3,16 +3,18 @@
 chDB facts this module is built around: one process owns a data directory (we take an
 ``flock`` on it to give a clear error instead of chDB's opaque one), a process holds one
 directory at a time, and a Session runs one query at a time, so writes share one locked
-session and each reading thread gets a session of its own on the same path.
+session and reads share a bounded pool of sessions on the same path (``max_readers``).
 Inserts go through Arrow (``Python()`` table function), ~10x faster than VALUES text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,8 @@ _ARROW_TYPES = {
 class ChdbStore(Store):
     """A Store on an embedded chDB data directory (created if missing)."""
 
-    def __init__(self, path: str | os.PathLike[str], database: str = "driftline") -> None:
+    def __init__(self, path: str | os.PathLike[str], database: str = "driftline", *,
+                 max_readers: int = 4) -> None:
         super().__init__(database)
         self.path = Path(path).resolve()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -49,7 +52,10 @@ class ChdbStore(Store):
 
         self._session_cls: Callable[[str], Any] = chdb_session.Session
         self._write_lock = threading.Lock()
-        self._local = threading.local()
+        # reader sessions: created on demand up to max_readers, then shared (a session runs
+        # one query at a time, and each one costs memory, so their number is bounded)
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._readers = threading.BoundedSemaphore(max_readers)
         self._sessions: list[Any] = []
         self._sessions_lock = threading.Lock()
         self._closed = False
@@ -84,12 +90,17 @@ class ChdbStore(Store):
             self._sessions.append(session)
         return session
 
-    def _reader(self) -> Any:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._new_session()
-            self._local.session = session
-        return session
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Any]:
+        with self._readers:
+            try:
+                session = self._idle.get_nowait()
+            except queue.Empty:
+                session = self._new_session()
+            try:
+                yield session
+            finally:
+                self._idle.put(session)
 
     @property
     def server_version(self) -> tuple[int, ...]:
@@ -109,7 +120,8 @@ class ChdbStore(Store):
     def _select(self, sql: str) -> Columns:
         self._check_open()
         try:
-            table = self._reader().query(sql, "ArrowTable")
+            with self._reader() as session:
+                table = session.query(sql, "ArrowTable")
         except Exception as exc:
             raise StoreError(f"{exc} (while running: {sql[:200]})") from exc
         return {name: _to_numpy(table.column(name)) for name in table.column_names}

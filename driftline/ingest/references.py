@@ -16,9 +16,10 @@ import numpy.typing as npt
 
 from driftline.errors import ValidationError
 from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
-from driftline.ingest.store import Store
+from driftline.ingest.store import Store, quote_string
 
-__all__ = ["DEFAULT_MAX_ROWS", "list_references", "load_reference", "save_reference"]
+__all__ = ["DEFAULT_MAX_ROWS", "list_references", "load_reference", "reference_version",
+           "save_reference"]
 
 #: enough for stable univariate tests and MMD samples, small enough to load in milliseconds
 DEFAULT_MAX_ROWS = 50_000
@@ -91,7 +92,7 @@ def load_reference(store: Store, model: str, name: str = "training") -> dict[str
     """The latest stored reference as a frame (numeric -> float64, categorical -> object)."""
     _check(model, name)
     _ensure_table(store)
-    where = f"model = '{model}' AND name = '{name}'"
+    where = f"model = {quote_string(model)} AND name = {quote_string(name)}"
     rows = store._select(
         f"SELECT feature, row, value, category, isNull(value) AS no_value FROM {_table(store)}"
         f" WHERE {where} AND version = (SELECT max(version) FROM {_table(store)}"
@@ -111,9 +112,18 @@ def load_reference(store: Store, model: str, name: str = "training") -> dict[str
     return frame
 
 
+def reference_version(store: Store, model: str, name: str = "training") -> int | None:
+    """The latest stored version of a reference (None when there is none)."""
+    _check(model, name)
+    _ensure_table(store)
+    rows = store._select(f"SELECT max(version) AS v, count() AS n FROM {_table(store)}"
+                         f" WHERE model = {quote_string(model)} AND name = {quote_string(name)}")
+    return int(rows["v"][0]) if int(rows["n"][0]) else None
+
+
 def list_references(store: Store, model: str) -> list[str]:
     _check(model, "training")
     _ensure_table(store)
-    rows = store._select(f"SELECT DISTINCT name FROM {_table(store)} WHERE model = '{model}'"
-                         " ORDER BY name")
+    rows = store._select(f"SELECT DISTINCT name FROM {_table(store)}"
+                         f" WHERE model = {quote_string(model)} ORDER BY name")
     return [str(n) for n in rows["name"]]

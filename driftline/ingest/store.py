@@ -41,7 +41,7 @@ from driftline.ingest.events import (
     LabelBatch,
 )
 
-__all__ = ["FeatureSchema", "ModelInfo", "ResultRow", "Store", "feature_column"]
+__all__ = ["FeatureSchema", "ModelInfo", "ResultRow", "Store", "feature_column", "quote_string"]
 
 Columns = dict[str, npt.NDArray[Any]]
 
@@ -148,7 +148,7 @@ def _ddl(columns: Mapping[str, str]) -> str:
     return ", ".join(f"{name} {ch_type}" for name, ch_type in columns.items())
 
 
-def _quote(value: str) -> str:
+def quote_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -241,7 +241,7 @@ class Store(abc.ABC):
         rows = self._select(
             f"SELECT DISTINCT version, features, added, removed,"
             f" toUnixTimestamp(created_at) AS created_at FROM {self.database}.feature_schemas"
-            f" WHERE model = {_quote(_check_model(model))} ORDER BY version")
+            f" WHERE model = {quote_string(_check_model(model))} ORDER BY version")
         return [
             FeatureSchema(model, int(v), {k: FeatureKind(x) for k, x in json.loads(f).items()},
                           tuple(json.loads(a)), tuple(json.loads(r)), float(c))
@@ -307,8 +307,8 @@ class Store(abc.ABC):
             return
         table = self._events_table(model)
         existing = set(self._select(
-            f"SELECT name FROM system.columns WHERE database = {_quote(self.database)}"
-            f" AND table = {_quote('events_' + model)}")["name"])
+            f"SELECT name FROM system.columns WHERE database = {quote_string(self.database)}"
+            f" AND table = {quote_string('events_' + model)}")["name"])
         for name, kind in kinds.items():
             column = feature_column(name)
             if column in existing:  # a removed feature that came back, or another writer
@@ -514,7 +514,7 @@ class Store(abc.ABC):
         scan of the window for all of them (``arrayJoin`` over (feature, value) tuples)."""
         if not features:
             return {}
-        pairs = ", ".join(f"tuple({_quote(f)}, ifNull({feature_column(f)}, ''),"
+        pairs = ", ".join(f"tuple({quote_string(f)}, ifNull({feature_column(f)}, ''),"
                           f" isNull({feature_column(f)}))" for f in features)
         rows = self._select(
             "SELECT tupleElement(kv, 1) AS feature, tupleElement(kv, 2) AS value,"
@@ -540,14 +540,14 @@ class Store(abc.ABC):
             f" FROM {self._events_table(model)} FINAL WHERE {self._window(start, end)}) AS e"
             f" ANY INNER JOIN (SELECT event_id, argMax(label, received_ns) AS label,"
             f" argMax(label_class, received_ns) AS label_class FROM {db}.labels"
-            f" WHERE model = {_quote(_check_model(model))} GROUP BY event_id) AS l"
+            f" WHERE model = {quote_string(_check_model(model))} GROUP BY event_id) AS l"
             f" USING event_id ORDER BY ts, event_id"), {"ts_epoch": "ts"})
 
     def last_window_end(self, monitor_id: str) -> float | None:
         """The end of the last window a monitor stored a result for (None: none yet)."""
         rows = self._select(
             f"SELECT toUnixTimestamp(max(window_end)) AS last, count() AS n FROM"
-            f" {self.database}.results WHERE monitor_id = {_quote(monitor_id)}")
+            f" {self.database}.results WHERE monitor_id = {quote_string(monitor_id)}")
         return float(rows["last"][0]) if int(rows["n"][0]) else None
 
     def ping(self) -> None:
@@ -559,9 +559,9 @@ class Store(abc.ABC):
                      limit: int = 10_000) -> list[ResultRow]:
         where = ["1"]
         if model is not None:
-            where.append(f"model = {_quote(_check_model(model))}")
+            where.append(f"model = {quote_string(_check_model(model))}")
         if monitor_id is not None:
-            where.append(f"monitor_id = {_quote(monitor_id)}")
+            where.append(f"monitor_id = {quote_string(monitor_id)}")
         if start is not None:
             where.append(f"window_start >= toDateTime({int(start)}, 'UTC')")
         if end is not None:

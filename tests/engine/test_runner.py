@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from driftline.engine import Engine, Monitor, ReferenceSpec, Scheduler, WindowSpec
+from driftline.engine import Engine, Monitor, ReferenceSpec, Scheduler, Span, WindowSpec
 from driftline.errors import ConfigurationError
 from driftline.ingest.references import save_reference
 from driftline.ingest.store import Store
@@ -125,3 +125,13 @@ def test_untestable_reference_is_stored_as_insufficient_data(chdb_store: Store) 
     first = chdb_store.read_results("m", "mon")[0]
     assert first.feature == "*" and "reference" in first.details["note"]
     assert chdb_store.last_window_end("mon") == T0 + 2 * HOUR
+
+
+def test_a_training_profile_saved_again_is_used_by_a_running_engine(store: Store) -> None:
+    _load(store, hours=3, shift_from=99)
+    engine = Engine(store)
+    monitor = _monitor(test="chi2", reference=ReferenceSpec.training())
+    save_reference(store, "m", {"c": np.array(["a", "b"] * 200, dtype=object)})
+    assert not engine.evaluate(monitor, Span(T0 + HOUR, T0 + 2 * HOUR)).drifted
+    save_reference(store, "m", {"c": np.array(["a"] * 390 + ["b"] * 10, dtype=object)})
+    assert engine.evaluate(monitor, Span(T0 + 2 * HOUR, T0 + 3 * HOUR)).drifted

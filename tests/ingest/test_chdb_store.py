@@ -64,3 +64,17 @@ def test_closed_store_refuses_work(chdb_path: Path) -> None:
     store.close()  # idempotent
     with pytest.raises(Exception, match="closed"):
         store.count_events("m")
+
+
+def test_concurrent_reads_share_a_bounded_pool_of_sessions(chdb_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = ChdbStore(chdb_path, database="pool_check", max_readers=2)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            counts = list(pool.map(lambda _: store._select("SELECT count() AS n FROM "
+                                                           "numbers(200000)")["n"][0], range(16)))
+        assert counts == [200_000] * 16
+        assert len(store._sessions) <= 1 + 2  # the writer and at most two readers
+    finally:
+        store.close()
