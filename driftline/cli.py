@@ -8,10 +8,13 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftline import __version__
 from driftline.errors import ConfigurationError, DriftlineError
-from driftline.ingest.store import Store
+
+if TYPE_CHECKING:
+    from driftline.ingest.store import Store
 
 __all__ = ["main"]
 
@@ -57,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except DriftlineError as exc:
         print(f"driftline: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # a bare `pip install driftline` is the SDK only
+        print(f"driftline: error: `driftline {args.command}` needs the service's dependencies"
+              f" (missing {exc.name!r}): pip install 'driftline[server]'", file=sys.stderr)
         return 2
 
 
