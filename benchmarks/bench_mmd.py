@@ -56,19 +56,37 @@ def frame(x: np.ndarray) -> dict[str, np.ndarray]:
     return {f"f{j}": x[:, j] for j in range(x.shape[1])}
 
 
-def ours(x: np.ndarray, y: np.ndarray) -> tuple[MMDDetector, float, float, float, float]:
-    detector = MMDDetector(standardize=False, n_permutations=N_PERMUTATIONS, max_samples=len(x))
-    t0 = time.perf_counter()
-    detector.fit(frame(x))
-    t1 = time.perf_counter()
-    result = detector.test(frame(y))
-    t2 = time.perf_counter()
-    return detector, t1 - t0, t2 - t1, result.statistic, result.p_value
+def ours(x: np.ndarray, y: np.ndarray, repeats: int = 1
+         ) -> tuple[MMDDetector, float, float, float, float]:
+    """Fit and test; the best of ``repeats`` runs of each."""
+    fit_s = test_s = float("inf")
+    for _ in range(repeats):
+        detector = MMDDetector(standardize=False, n_permutations=N_PERMUTATIONS,
+                               max_samples=len(x))
+        t0 = time.perf_counter()
+        detector.fit(frame(x))
+        t1 = time.perf_counter()
+        result = detector.test(frame(y))
+        t2 = time.perf_counter()
+        fit_s, test_s = min(fit_s, t1 - t0), min(test_s, t2 - t1)
+    return detector, fit_s, test_s, result.statistic, result.p_value
 
 
-def alibi(x: np.ndarray, y: np.ndarray, sigma: float) -> dict[str, float] | None:
+def alibi(x: np.ndarray, y: np.ndarray, sigma: float, repeats: int = 1
+          ) -> dict[str, float] | None:
+    """alibi-detect in its own process; the best of ``repeats`` runs of init and of score."""
     if not ALIBI_PYTHON.exists():
         return None
+    runs = [_alibi_once(x, y, sigma) for _ in range(repeats)]
+    if any(r is None for r in runs):
+        return None
+    best = dict(runs[0])  # type: ignore[arg-type]
+    best["fit_s"] = min(r["fit_s"] for r in runs)  # type: ignore[index]
+    best["score_s"] = min(r["score_s"] for r in runs)  # type: ignore[index]
+    return best
+
+
+def _alibi_once(x: np.ndarray, y: np.ndarray, sigma: float) -> dict[str, float] | None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = [Path(tmp) / "x.npy", Path(tmp) / "y.npy"]
         np.save(paths[0], x.astype(np.float32))  # alibi's usual input; float64 doubles its time
@@ -99,20 +117,21 @@ def main() -> None:
     print(f"MMD, d={N_FEATURES}, {N_PERMUTATIONS} permutations, n per side as listed")
     for n in args.sizes:
         x, y = data(n)
-        det, fit_s, test_s, stat, p = ours(x, y)
+        repeats = 3 if n <= 2000 else 1  # alibi takes over a minute at n=5000
+        det, fit_s, test_s, stat, p = ours(x, y, repeats)
         peak = peak_bytes(x, y) / 2**20
         print(
             f"n={n}: driftline fit {fit_s:.3f} s + test {test_s:.3f} s, p={p:.2f}, "
             f"peak traced {peak:.0f} MiB"
         )
-        ref = alibi(x, y, det.fitted_bandwidth)
+        ref = alibi(x, y, det.fitted_bandwidth, repeats)
         if ref is None:
             print("  alibi-detect not available")
             continue
         total_ours, total_alibi = fit_s + test_s, ref["fit_s"] + ref["score_s"]
         print(
             f"  alibi-detect init {ref['fit_s']:.3f} s + score {ref['score_s']:.3f} s, "
-            f"p={ref['p_value']:.2f}"
+            f"p={ref['p_value']:.2f} (best of {repeats} runs each)"
         )
         print(
             f"  speedup: total {total_alibi / total_ours:.1f}x, "
