@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from driftline.errors import StoreError, ValidationError
+from driftline.errors import ValidationError
 from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
 from driftline.ingest.events import (
     Column,
@@ -600,6 +600,3 @@ def _renamed(columns: Columns, renames: Mapping[str, str]) -> Columns:
 def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
 
-
-def raise_store_error(exc: Exception, sql: str) -> StoreError:
-    return StoreError(f"{exc} (while running: {sql[:200]})")

@@ -19,14 +19,11 @@ from driftline.ingest._names import MODEL_NAME
 __all__ = [
     "BINARY_CONTENT_TYPE",
     "BINARY_MAGIC",
-    "Group",
     "encode_binary",
     "group_columns",
     "to_columns",
 ]
 
-#: the positions (in the list given) of one model's events, and their columns
-Group = tuple[list[int], dict[str, Any]]
 
 _OPTIONAL = ("prediction", "latency_ms", "tags")
 _EMPTY: Mapping[str, Any] = {}
