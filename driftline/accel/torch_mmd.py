@@ -16,14 +16,14 @@ import torch
 
 from driftline.detector._base import Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
-from driftline.detector.mmd import (
-    MMDDetector,
+from driftline.detector._kernels import (
     PermutationTest,
     median_bandwidth,
     permutation_indices,
     permutation_p_value,
     subsample,
 )
+from driftline.detector.mmd import MMDDetector
 from driftline.errors import ValidationError
 
 __all__ = ["TorchMMDDetector"]

@@ -29,9 +29,9 @@ import numpy.typing as npt
 
 from driftline.detector._base import BatchDetector, Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
-from driftline.detector._result import DriftResult, Status
-from driftline.detector.mmd import (
+from driftline.detector._kernels import (
     PermutationTest,
+    check_permutation_settings,
     gaussian_kernel,
     median_bandwidth,
     permutation_indices,
@@ -39,6 +39,7 @@ from driftline.detector.mmd import (
     subsample,
     verdict,
 )
+from driftline.detector._result import DriftResult, Status
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
 __all__ = ["LAMBDA_CANDIDATES", "LSDDDetector"]
@@ -87,18 +88,11 @@ class LSDDDetector(BatchDetector):
     ) -> None:
         if not 0.0 < alpha < 1.0:
             raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
-        if n_permutations < 1:
-            raise ConfigurationError(f"n_permutations must be >= 1, got {n_permutations!r}")
+        check_permutation_settings(n_permutations, bandwidth, min_samples, max_samples)
         if n_kernel_centers is not None and n_kernel_centers < 1:
             raise ConfigurationError(f"n_kernel_centers must be >= 1, got {n_kernel_centers!r}")
         if regularization is not None and not regularization > 0.0:
             raise ConfigurationError(f"regularization must be > 0, got {regularization!r}")
-        if bandwidth is not None and not bandwidth > 0.0:
-            raise ConfigurationError(f"bandwidth must be > 0 or None, got {bandwidth!r}")
-        if min_samples < 2 or max_samples < min_samples:
-            raise ConfigurationError(
-                f"need 2 <= min_samples <= max_samples, got {min_samples!r}, {max_samples!r}"
-            )
         self.alpha = alpha
         self.n_permutations = n_permutations
         self.n_kernel_centers = n_kernel_centers

@@ -22,7 +22,6 @@ index ``int(alpha * n_permutations)``; it is returned by ``test``, while ``score
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Self
 
 import numpy as np
@@ -30,6 +29,18 @@ import numpy.typing as npt
 
 from driftline.detector._base import BatchDetector, Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
+from driftline.detector._kernels import (
+    PermutationTest,
+    Vector,
+    check_permutation_settings,
+    gaussian_kernel,
+    median_bandwidth,
+    permutation_indices,
+    permutation_p_value,
+    squared_distances,
+    subsample,
+    verdict,
+)
 from driftline.detector._result import DriftResult, Status
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
@@ -43,85 +54,6 @@ __all__ = [
 ]
 
 MiB = 2**20
-Vector = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class PermutationTest:
-    """The raw outcome of a permutation test, before the verdict."""
-
-    statistic: float
-    p_value: float
-    distance_threshold: float
-    permuted: Vector
-
-
-def squared_distances(x: FloatMatrix, y: FloatMatrix) -> FloatMatrix:
-    """Pairwise squared Euclidean distances ``(len(x), len(y))``, clipped at 0."""
-    d2 = x @ y.T
-    d2 *= -2.0
-    d2 += np.einsum("ij,ij->i", x, x)[:, None]
-    d2 += np.einsum("ij,ij->i", y, y)[None, :]
-    return np.maximum(d2, 0.0, out=d2)
-
-
-def gaussian_kernel(x: FloatMatrix, y: FloatMatrix, bandwidth: float) -> FloatMatrix:
-    """``exp(-|x_i - y_j|^2 / (2 bandwidth^2))`` in float64."""
-    d2 = squared_distances(x, y)
-    d2 *= -1.0 / (2.0 * bandwidth**2)
-    return np.exp(d2, out=d2)
-
-
-def median_bandwidth(x: FloatMatrix, *, max_rows: int = 2000, seed: int = 0) -> float:
-    """The median heuristic as alibi-detect's ``sigma_median`` on the reference.
-
-    ``sqrt(med / 2)`` where ``med`` is the lower median of the squared distances between
-    distinct rows. Above ``max_rows`` rows a seeded subsample of ``max_rows`` rows is used. If
-    more than half the distances are 0 (repeated rows), the median of the non-zero ones is used.
-    """
-    if len(x) > max_rows:
-        x = x[np.sort(np.random.default_rng(seed).choice(len(x), max_rows, replace=False))]
-    if len(x) < 2:
-        raise ValidationError("the median heuristic needs at least 2 rows", field="reference")
-    pairs = squared_distances(x, x)[np.triu_indices(len(x), 1)]
-    k = (len(pairs) - 1) // 2
-    med = float(np.partition(pairs, k)[k])
-    if med <= 0.0:
-        nonzero = pairs[pairs > 0.0]
-        if nonzero.size == 0:
-            raise ValidationError("all reference rows are identical", field="reference")
-        med = float(np.median(nonzero))
-    return float(np.sqrt(med / 2.0))
-
-
-def permutation_indices(n_total: int, n_permutations: int, seed: int) -> npt.NDArray[np.int64]:
-    """``(n_permutations, n_total)``: row ``p`` is a permutation of the pooled sample; its first
-    ``n_reference`` entries form the relabelled reference."""
-    base = np.tile(np.arange(n_total, dtype=np.int64), (n_permutations, 1))
-    return np.random.default_rng(seed).permuted(base, axis=1)
-
-
-def permutation_p_value(statistic: float, permuted: Vector, alpha: float) -> tuple[float, float]:
-    """alibi-detect's p-value ``mean(statistic <= permuted)`` and distance threshold."""
-    p_value = float(np.mean(statistic <= permuted))
-    threshold = float(np.sort(permuted)[::-1][int(alpha * len(permuted))])
-    return p_value, threshold
-
-
-def verdict(
-    p_value: float, alpha: float, effect: float, min_effect: float, n_window: int, min_n: int
-) -> Status:
-    if n_window < min_n:
-        return Status.INSUFFICIENT_DATA
-    return Status.DRIFT if p_value < alpha and effect >= min_effect else Status.NO_DRIFT
-
-
-def subsample(x: FloatMatrix, max_rows: int, seed: int | list[int]) -> FloatMatrix:
-    """A deterministic (seeded) subsample of at most ``max_rows`` rows, in original order."""
-    if len(x) <= max_rows:
-        return x
-    keep = np.random.default_rng(seed).choice(len(x), max_rows, replace=False)
-    return x[np.sort(keep)]
 
 
 def _row_blocks(n_rows: int, n_cols: int, block_bytes: int) -> list[slice]:
@@ -176,16 +108,9 @@ class MMDDetector(BatchDetector):
     ) -> None:
         if not 0.0 < alpha < 1.0:
             raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
-        if n_permutations < 1:
-            raise ConfigurationError(f"n_permutations must be >= 1, got {n_permutations!r}")
+        check_permutation_settings(n_permutations, bandwidth, min_samples, max_samples)
         if estimator not in ("unbiased", "biased"):
             raise ConfigurationError(f"estimator must be 'unbiased' or 'biased', got {estimator!r}")
-        if bandwidth is not None and not bandwidth > 0.0:
-            raise ConfigurationError(f"bandwidth must be > 0 or None, got {bandwidth!r}")
-        if min_samples < 2 or max_samples < min_samples:
-            raise ConfigurationError(
-                f"need 2 <= min_samples <= max_samples, got {min_samples!r}, {max_samples!r}"
-            )
         self.alpha = alpha
         self.n_permutations = n_permutations
         self.estimator = estimator

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftline.detector._encoding import FloatMatrix
-from driftline.detector.mmd import gaussian_kernel, median_bandwidth, subsample
+from driftline.detector._kernels import gaussian_kernel, median_bandwidth, subsample
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
 __all__ = ["OnlineMMDDetector"]
