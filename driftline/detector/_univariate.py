@@ -199,6 +199,11 @@ class PerFeatureDetector(BatchDetector):
             n_window[feature] = int(column.size)
             if min(n_ref, column.size) >= self.min_samples:
                 tested[feature] = (self._test_feature(feature, column), int(column.size))
+        return self._summarize(n_reference, n_window, tested)
+
+    def _summarize(self, n_reference: dict[str, int], n_window: dict[str, int],
+                   tested: dict[str, tuple[FeatureTest, int]]) -> DriftResult:
+        """Correct the tested features' p-values together and give the overall verdict."""
         corrected = correct_p_values([t.p_value for t, _ in tested.values()], self.correction)
         adjusted = dict(zip(tested, corrected.tolist(), strict=True))
         results = [

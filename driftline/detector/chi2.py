@@ -14,6 +14,7 @@ are missing: dropped, or counted as the category ``MISSING`` with ``count_missin
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy.typing as npt
 from scipy.special import chdtrc
 
 from driftline.detector._base import Frame, register_detector
+from driftline.detector._result import DriftResult
 from driftline.detector._univariate import Correction, FeatureTest, PerFeatureDetector
 from driftline.errors import ValidationError
 
@@ -136,10 +138,38 @@ class Chi2Detector(PerFeatureDetector):
         return result
 
     def _test_feature(self, feature: str, column: npt.NDArray[Any]) -> FeatureTest:
-        table = np.vstack([self._reference_counts[feature], self.window_counts(feature, column)])
+        return self._test_counts(feature, self.window_counts(feature, column))
+
+    def _test_counts(self, feature: str, counts: npt.NDArray[np.float64]) -> FeatureTest:
+        table = np.vstack([self._reference_counts[feature], counts])
         statistic, p_value, _ = chi2_homogeneity(table)
         cramers_v = math.sqrt(statistic / table.sum())
         return FeatureTest(statistic=statistic, p_value=p_value, effect_size=cramers_v)
+
+    #: ``score_counts`` takes counts an engine made without the raw rows (e.g. in SQL)
+    supports_counts: ClassVar[bool] = True
+    #: no numeric bins: every feature of this test is categorical
+    bin_edges: ClassVar[dict[str, npt.NDArray[np.float64]]] = {}
+
+    def score_counts(self, counts: Mapping[str, npt.ArrayLike]) -> DriftResult:
+        """Score window counts per feature: one count per reference category (in the order of
+        ``categories``), then the count of unseen categories (as ``window_counts`` gives)."""
+        n_reference = self._fitted()
+        tested: dict[str, tuple[FeatureTest, int]] = {}
+        n_window: dict[str, int] = {}
+        for feature, n_ref in n_reference.items():
+            if feature not in counts:
+                raise ValidationError(f"counts lack fitted feature {feature!r}", field=feature)
+            window = np.asarray(counts[feature], dtype=np.float64)
+            if window.shape != (len(self._categories[feature]) + 1,):
+                raise ValidationError(
+                    f"expected {len(self._categories[feature]) + 1} counts for {feature!r} "
+                    f"(its reference categories, then unseen), got shape {window.shape}",
+                    field=feature)
+            n_window[feature] = int(window.sum())
+            if min(n_ref, n_window[feature]) >= self.min_samples:
+                tested[feature] = (self._test_counts(feature, window), n_window[feature])
+        return self._summarize(n_reference, n_window, tested)
 
     @property
     def categories(self) -> dict[str, tuple[str, ...]]:

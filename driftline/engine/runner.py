@@ -18,6 +18,7 @@ from typing import Any, cast
 import numpy as np
 
 from driftline.detector import BatchDetector, DriftResult, Status, get_detector
+from driftline.detector.chi2 import MISSING
 from driftline.engine.monitor import Monitor, kinds_for_test
 from driftline.engine.windows import Span
 from driftline.errors import ConfigurationError, ValidationError
@@ -153,8 +154,11 @@ class Engine:
             index = {c: i for i, c in enumerate(known)}
             binned = np.zeros(len(known) + 1, dtype=np.float64)
             for value, n in seen.items():
-                if value is not None:  # missing values are not a category
-                    binned[index.get(value, len(known))] += n
+                if value is None:  # missing: a category only for a test that counts it
+                    if not getattr(detector, "count_missing", False):
+                        continue
+                    value = MISSING
+                binned[index.get(value, len(known))] += n
             counts[feature] = binned
         return cast(DriftResult, detector.score_counts(counts))
 

@@ -60,3 +60,15 @@ def test_missing_values_are_dropped_or_counted() -> None:
 def test_reserved_category_is_rejected() -> None:
     with pytest.raises(ValidationError, match=UNSEEN):
         Chi2Detector().fit({"c": np.array(["a", UNSEEN], dtype=object)})
+
+
+def test_score_counts_equals_score_and_checks_the_shape() -> None:
+
+    rng = np.random.default_rng(3)
+    reference = {"c": rng.choice(["a", "b", "c"], 500).astype(object)}
+    window = {"c": rng.choice(["a", "b", "z"], 300, p=[0.5, 0.3, 0.2]).astype(object)}
+    detector = Chi2Detector().fit(reference)
+    counts = {"c": detector.window_counts("c", detector._clean_column("c", window["c"]))}
+    assert detector.score_counts(counts) == detector.score(window)
+    with pytest.raises(ValidationError, match="expected 4 counts"):
+        detector.score_counts({"c": [1.0, 2.0]})

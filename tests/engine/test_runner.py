@@ -86,14 +86,17 @@ def test_unknown_feature_is_a_configuration_error(chdb_store: Store) -> None:
         Engine(chdb_store).backfill(_monitor(features=("nope",)), T0, T0 + 2 * HOUR)
 
 
-@pytest.mark.parametrize("test", ["psi", "jensen_shannon", "hellinger", "linf"])
-def test_distances_pushed_down_equal_scoring_raw_rows(store: Store, test: str) -> None:
+@pytest.mark.parametrize(
+    ("test", "names"),
+    [("psi", ["x", "y", "c"]), ("jensen_shannon", ["x", "y", "c"]),
+     ("hellinger", ["x", "y", "c"]), ("linf", ["x", "y", "c"]), ("chi2", ["c"])])
+def test_counts_pushed_down_equal_scoring_raw_rows(store: Store, test: str,
+                                                   names: list[str]) -> None:
     from driftline.detector import get_detector
 
     _load(store, hours=3, shift_from=2)
-    monitor = _monitor(test=test, features=("x", "y", "c"))
+    monitor = _monitor(test=test, features=tuple(names))
     [(span, pushed), _] = Engine(store).backfill(monitor, T0 + HOUR, T0 + 3 * HOUR)
-    names = ["x", "y", "c"]
     reference = store.read_events("m", names, T0, T0 + HOUR)
     window = store.read_events("m", names, span.start, span.end)
     raw = get_detector(test).fit({n: reference[n] for n in names}).score(
