@@ -63,7 +63,6 @@ def test_reserved_category_is_rejected() -> None:
 
 
 def test_score_counts_equals_score_and_checks_the_shape() -> None:
-
     rng = np.random.default_rng(3)
     reference = {"c": rng.choice(["a", "b", "c"], 500).astype(object)}
     window = {"c": rng.choice(["a", "b", "z"], 300, p=[0.5, 0.3, 0.2]).astype(object)}
