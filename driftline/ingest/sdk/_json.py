@@ -1,11 +1,10 @@
 """JSON for events: numpy scalars, datetimes and sets are encoded; anything else makes only
-that event unserializable, never the whole batch. orjson is used when installed (~40x faster
-than the standard library on float-heavy events), imported lazily."""
+that event unserializable, never the whole batch. orjson (a dependency of the SDK: ~40x faster
+than the standard library on float-heavy events) is imported on first use."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -26,32 +25,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _stdlib_dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), default=_default, allow_nan=True).encode()
-
-
-def _load_dumps() -> Callable[[Any], bytes]:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is optional
-        return _stdlib_dumps
-    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-
-    def dumps(obj: Any) -> bytes:
-        return orjson.dumps(obj, default=_default, option=options)
-
-    return dumps
-
-
-_dumps: Callable[[Any], bytes] | None = None
-
-
 def dumps(obj: Any) -> bytes:
-    """Compact JSON bytes; raises TypeError/ValueError for what cannot be encoded."""
-    global _dumps
-    if _dumps is None:
-        _dumps = _load_dumps()
-    return _dumps(obj)
+    """Compact JSON bytes; raises TypeError/ValueError for what cannot be encoded (NaN is
+    written as null, which every numeric field reads as missing)."""
+    import orjson  # lazily: importing the SDK stays cheap
+
+    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(obj, default=_default, option=options)
 
 
 def loads(data: bytes) -> Any:
