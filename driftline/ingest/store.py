@@ -1,17 +1,5 @@
-"""The Store: one interface and one schema over embedded chDB and a ClickHouse server.
-
-Tables (database ``settings.database``, default ``driftline``)::
-
-    models            name, created_at                       ReplacingMergeTree(name)
-    feature_schemas   model, version, features (JSON), added, removed, created_at
-    events_<model>    event_id, ts, model_version, prediction, prediction_label,
-                      prediction_probs, latency_ms, tags, schema_version, f_<feature> ...
-                      ReplacingMergeTree ORDER BY (ts, event_id): one column per feature, so a
-                      window aggregate over a feature reads that column only; a re-delivered
-                      event (same id and time) collapses into one row
-    labels            model, event_id, label, label_class, ts, received_ns
-                      ReplacingMergeTree(received_ns): the latest label of an event wins
-    results           one row per (monitor, window, test, feature)
+"""The Store: one interface over embedded chDB and a ClickHouse server, one schema
+(``driftline.ingest.schema``).
 
 Reads of ``events_*`` and ``labels`` use ``FINAL`` so re-delivered rows are never counted twice.
 The SQL here is the portable core that runs on chDB 26.x and ClickHouse 18.16; backends only
@@ -26,114 +14,40 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from driftline.errors import ValidationError
-from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
+from driftline.ingest._names import MODEL_NAME
 from driftline.ingest.events import (
     Column,
     EventBatch,
     FeatureKind,
     LabelBatch,
 )
+from driftline.ingest.schema import (
+    EVENT_COLUMNS,
+    FEATURE_TYPES,
+    LABEL_COLUMNS,
+    MODEL_COLUMNS,
+    RESULT_COLUMNS,
+    SCHEMA_COLUMNS,
+    FeatureSchema,
+    ModelInfo,
+    ResultRow,
+    check_model,
+    ddl,
+    feature_column,
+    quote_string,
+)
 
-__all__ = ["FeatureSchema", "ModelInfo", "ResultRow", "Store", "feature_column", "quote_string"]
+# the records and helpers of driftline.ingest.schema, re-exported: the Store's vocabulary
+__all__ = ["Columns", "FeatureSchema", "ModelInfo", "ResultRow", "Store", "feature_column",
+           "quote_string"]
 
 Columns = dict[str, npt.NDArray[Any]]
-
-_FEATURE_TYPES = {FeatureKind.NUMERIC: "Nullable(Float64)",
-                  FeatureKind.CATEGORICAL: "Nullable(String)"}
-EVENT_COLUMNS: dict[str, str] = {
-    "event_id": "String",
-    "ts": "DateTime('UTC')",
-    "model_version": "String",
-    "prediction": "Float64",
-    "prediction_label": "Nullable(String)",
-    "prediction_probs": "String",
-    "latency_ms": "Float64",
-    "tags": "String",
-    "schema_version": "UInt32",
-}
-MODEL_COLUMNS = {"name": "String", "created_at": "DateTime('UTC')"}
-SCHEMA_COLUMNS = {"model": "String", "version": "UInt32", "features": "String",
-                  "added": "String", "removed": "String", "created_at": "DateTime('UTC')"}
-LABEL_COLUMNS = {"model": "String", "event_id": "String", "label": "Float64",
-                 "label_class": "Nullable(String)", "ts": "DateTime('UTC')",
-                 "received_ns": "UInt64"}
-RESULT_COLUMNS: dict[str, str] = {
-    "monitor_id": "String",
-    "model": "String",
-    "window_start": "DateTime('UTC')",
-    "window_end": "DateTime('UTC')",
-    "reference_start": "DateTime('UTC')",
-    "reference_end": "DateTime('UTC')",
-    "test": "String",
-    "feature": "String",
-    "statistic": "Float64",
-    "p_value": "Float64",
-    "threshold": "Float64",
-    "effect_size": "Float64",
-    "drifted": "UInt8",
-    "status": "String",
-    "n_reference": "UInt64",
-    "n_window": "UInt64",
-    "details": "String",
-    "run_ns": "UInt64",
-}
-
-
-def feature_column(name: str) -> str:
-    """The events-table column of a feature (names are validated, so no quoting games)."""
-    if not FEATURE_NAME.match(name):
-        raise ValidationError(f"feature name {name!r} must be {FEATURE_NAME_RULE}",
-                              field="feature")
-    return f"f_{name}"
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureSchema:
-    model: str
-    version: int
-    features: dict[str, FeatureKind]
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    created_at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    name: str
-    created_at: float
-    schema_version: int
-    n_features: int
-
-
-@dataclass(frozen=True, slots=True)
-class ResultRow:
-    """One stored result: a test on one feature (or ``"*"`` for the whole model) in a window."""
-
-    monitor_id: str
-    model: str
-    window_start: float
-    window_end: float
-    reference_start: float
-    reference_end: float
-    test: str
-    feature: str
-    statistic: float
-    p_value: float
-    threshold: float
-    effect_size: float
-    drifted: bool
-    status: str
-    n_reference: int
-    n_window: int
-    details: dict[str, Any] = field(default_factory=dict)
-    run_ns: int = 0
 
 
 def _changes(base: Mapping[str, FeatureKind], seen: Mapping[str, FeatureKind],
@@ -142,21 +56,6 @@ def _changes(base: Mapping[str, FeatureKind], seen: Mapping[str, FeatureKind],
     added = tuple(sorted(set(seen) - set(base)))
     removed = tuple(sorted(set(base) - carried))
     return (added, removed) if added or removed else None
-
-
-def _ddl(columns: Mapping[str, str]) -> str:
-    return ", ".join(f"{name} {ch_type}" for name, ch_type in columns.items())
-
-
-def quote_string(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _check_model(model: str) -> str:
-    if not MODEL_NAME.match(model):
-        raise ValidationError(f"model name {model!r} must be {MODEL_NAME_RULE}",
-                              field="model")
-    return model
 
 
 class Store(abc.ABC):
@@ -210,20 +109,20 @@ class Store(abc.ABC):
         """Create the database and the shared tables; running it twice changes nothing."""
         db = self.database
         self._command(f"CREATE DATABASE IF NOT EXISTS {db}")
-        self._command(f"CREATE TABLE IF NOT EXISTS {db}.models ({_ddl(MODEL_COLUMNS)})"
+        self._command(f"CREATE TABLE IF NOT EXISTS {db}.models ({ddl(MODEL_COLUMNS)})"
                       " ENGINE = ReplacingMergeTree() ORDER BY name")
         self._command(f"CREATE TABLE IF NOT EXISTS {db}.feature_schemas"
-                      f" ({_ddl(SCHEMA_COLUMNS)})"
+                      f" ({ddl(SCHEMA_COLUMNS)})"
                       " ENGINE = ReplacingMergeTree() ORDER BY (model, version)")
-        self._command(f"CREATE TABLE IF NOT EXISTS {db}.labels ({_ddl(LABEL_COLUMNS)})"
+        self._command(f"CREATE TABLE IF NOT EXISTS {db}.labels ({ddl(LABEL_COLUMNS)})"
                       " ENGINE = ReplacingMergeTree(received_ns) ORDER BY (model, event_id)")
         self._command(
-            f"CREATE TABLE IF NOT EXISTS {db}.results ({_ddl(RESULT_COLUMNS)})"
+            f"CREATE TABLE IF NOT EXISTS {db}.results ({ddl(RESULT_COLUMNS)})"
             " ENGINE = ReplacingMergeTree(run_ns) PARTITION BY toYYYYMM(window_start)"
             " ORDER BY (model, monitor_id, test, feature, window_start)")
 
     def _events_table(self, model: str) -> str:
-        return f"{self.database}.`events_{_check_model(model)}`"
+        return f"{self.database}.`events_{check_model(model)}`"
 
     def list_models(self) -> list[ModelInfo]:
         models = self._select(
@@ -241,7 +140,7 @@ class Store(abc.ABC):
         rows = self._select(
             f"SELECT DISTINCT version, features, added, removed,"
             f" toUnixTimestamp(created_at) AS created_at FROM {self.database}.feature_schemas"
-            f" WHERE model = {quote_string(_check_model(model))} ORDER BY version")
+            f" WHERE model = {quote_string(check_model(model))} ORDER BY version")
         return [
             FeatureSchema(model, int(v), {k: FeatureKind(x) for k, x in json.loads(f).items()},
                           tuple(json.loads(a)), tuple(json.loads(r)), float(c))
@@ -316,7 +215,7 @@ class Store(abc.ABC):
             # 18.16 lacks ADD COLUMN IF NOT EXISTS: the check above, and modern servers get it
             clause = "IF NOT EXISTS " if self.modern else ""
             self._command(f"ALTER TABLE {table} ADD COLUMN {clause}{column} "
-                          f"{_FEATURE_TYPES[kind]}")
+                          f"{FEATURE_TYPES[kind]}")
 
     def known_kinds(self, model: str) -> dict[str, FeatureKind]:
         """Every feature kind the model ever had (a removed feature keeps its kind)."""
@@ -328,7 +227,7 @@ class Store(abc.ABC):
     def _ensure_model(self, model: str) -> None:
         table = self._events_table(model)
         self._command(
-            f"CREATE TABLE IF NOT EXISTS {table} ({_ddl(EVENT_COLUMNS)})"
+            f"CREATE TABLE IF NOT EXISTS {table} ({ddl(EVENT_COLUMNS)})"
             " ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)")
         self._insert(f"{self.database}.models", {"name": [model], "created_at": [time.time()]},
                      MODEL_COLUMNS)
@@ -349,7 +248,7 @@ class Store(abc.ABC):
         for name, values in batch.features.items():
             col = feature_column(name)
             columns[col] = values
-            types[col] = _FEATURE_TYPES[batch.kinds[name]]
+            types[col] = FEATURE_TYPES[batch.kinds[name]]
         self._insert(self._events_table(batch.model), columns, types)
         return len(batch)
 
@@ -540,7 +439,7 @@ class Store(abc.ABC):
             f" FROM {self._events_table(model)} FINAL WHERE {self._window(start, end)}) AS e"
             f" ANY INNER JOIN (SELECT event_id, argMax(label, received_ns) AS label,"
             f" argMax(label_class, received_ns) AS label_class FROM {db}.labels"
-            f" WHERE model = {quote_string(_check_model(model))} GROUP BY event_id) AS l"
+            f" WHERE model = {quote_string(check_model(model))} GROUP BY event_id) AS l"
             f" USING event_id ORDER BY ts, event_id"), {"ts_epoch": "ts"})
 
     def last_window_end(self, monitor_id: str) -> float | None:
@@ -559,7 +458,7 @@ class Store(abc.ABC):
                      limit: int = 10_000) -> list[ResultRow]:
         where = ["1"]
         if model is not None:
-            where.append(f"model = {quote_string(_check_model(model))}")
+            where.append(f"model = {quote_string(check_model(model))}")
         if monitor_id is not None:
             where.append(f"monitor_id = {quote_string(monitor_id)}")
         if start is not None:
