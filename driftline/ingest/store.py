@@ -313,8 +313,10 @@ class Store(abc.ABC):
 
     def read_events(self, model: str, columns: Sequence[str], start: float | None = None,
                     end: float | None = None, *, limit: int | None = None,
-                    sample_seed: int | None = None, total: int | None = None) -> Columns:
-        """Raw columns of a window (feature names or event columns; ``ts`` as epoch seconds).
+                    sample_seed: int | None = None, total: int | None = None,
+                    newest_first: bool = False) -> Columns:
+        """Raw columns of a window (feature names or event columns; ``ts`` as epoch seconds),
+        in time order (``newest_first``: the latest first, so ``limit`` keeps the latest).
 
         With ``limit`` and ``sample_seed`` the rows are a deterministic sample: the ``limit``
         rows of smallest ``cityHash64(event_id, seed)``, so the same window and seed always
@@ -339,6 +341,7 @@ class Store(abc.ABC):
                 raise ValidationError(f"model {model!r} has no column {name!r}", field="columns")
         sql = (f"SELECT {', '.join(exprs)} FROM {self._events_table(model)} FINAL"
                f" WHERE {self._window(start, end)}")
+        order = "ts DESC, event_id DESC" if newest_first else "ts, event_id"
         if limit is not None and sample_seed is not None:
             digest = f"cityHash64(event_id, {int(sample_seed)})"
             order = f" ORDER BY {digest} LIMIT {int(limit)}"
@@ -350,9 +353,9 @@ class Store(abc.ABC):
                     return picked
             sql += order
         elif limit is not None:
-            sql += f" ORDER BY ts, event_id LIMIT {int(limit)}"
+            sql += f" ORDER BY {order} LIMIT {int(limit)}"
         else:
-            sql += " ORDER BY ts, event_id"
+            sql += f" ORDER BY {order}"
         return _renamed(self._select(sql), renames)
 
     def numeric_profile(self, model: str, features: Sequence[str], start: float | None,

@@ -64,6 +64,8 @@ def test_events_window_columns_and_limit(client: TestClient) -> None:
     limited = client.get("/v1/models/m1/events", params={"limit": 4}).json()
     assert [r["event_id"] for r in limited["rows"]] == ["e0", "e1", "e2", "e3"]
     assert limited["truncated"] is True
+    latest = client.get("/v1/models/m1/events", params={"limit": 3, "order": "desc"}).json()
+    assert [r["event_id"] for r in latest["rows"]] == ["e9", "e8", "e7"]
 
     response = client.get("/v1/models/m1/events", params={"start": "last tuesday"})
     assert (response.status_code, response.json()["field"]) == (422, "start")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
@@ -69,7 +69,7 @@ def schema_versions(model: str, store: StoreDep) -> list[dict[str, Any]]:
 @router.get(
     "/{model}/events",
     response_model=EventsOut,
-    summary="Raw events of a model in a time window, oldest first",
+    summary="Raw events of a model in a time window (oldest first, or newest first)",
 )
 def read_events(
     model: str,
@@ -84,6 +84,10 @@ def read_events(
             " prediction and every feature)"
         ),
     ] = None,
+    order: Annotated[
+        Literal["asc", "desc"],
+        Query(description="asc: oldest first; desc: newest first, so `limit` keeps the latest"),
+    ] = "asc",
 ) -> dict[str, Any]:
     _require_model(store, model)
     if columns is None:
@@ -92,7 +96,8 @@ def read_events(
         names = list(dict.fromkeys(c.strip() for c in columns.split(",") if c.strip()))
         if not names:
             raise ValidationError("name at least one column", field="columns")
-    data = store.read_events(model, names, start, end, limit=limit + 1)
+    data = store.read_events(model, names, start, end, limit=limit + 1,
+                             newest_first=order == "desc")
     n = len(data[names[0]]) if names else 0
     rows = [{name: _plain(name, data[name][i]) for name in names} for i in range(min(n, limit))]
     return {"model": model, "columns": names, "rows": rows, "truncated": n > limit}
