@@ -13,7 +13,7 @@ import driftline.detector as detector_package
 from driftline.detector import BatchDetector, available_detectors, get_detector
 from driftline.errors import ConfigurationError, NotFittedError
 
-_DOCTESTED = ["chi2", "cvm", "distances", "ks"]
+_DOCTESTED = ["chi2", "cvm", "distances.psi", "ks"]
 
 
 def _frames(detector: BatchDetector) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

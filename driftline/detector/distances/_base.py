@@ -1,33 +1,4 @@
-"""Distance detectors: a distance between reference and window distributions against a threshold.
-
-No p-values: a feature drifts iff its distance is above ``threshold`` and both sides have at
-least ``min_samples`` non-missing values. Default thresholds and their sources:
-
-==================  =========  ==============================================================
-name                threshold  source
-==================  =========  ==============================================================
-``psi``             0.2        Evidently's default (the classic rule: 0.1 moderate, 0.25 major)
-``jensen_shannon``  0.1        Evidently's default; base-2 *distance* (sqrt of divergence)
-``hellinger``       0.1        Evidently's default for its Hellinger distance
-``linf``            0.3        Vertex AI Model Monitoring's default for categorical features
-``wasserstein``     0.1        Evidently's default; W1 divided by the reference std
-==================  =========  ==============================================================
-
-Binning is fixed at ``fit`` from the reference, so a SQL engine can count a window without
-pulling raw rows and call ``score_counts``:
-
-* numeric feature: ``bin_edges[feature]`` are the distinct reference quantiles at
-  ``1/n_bins, ..., (n_bins-1)/n_bins`` (numpy's default linear interpolation); a value ``x``
-  goes to bin ``i = #{edges <= x}`` = ``np.searchsorted(edges, x, side="right")``, so there are
-  ``len(edges) + 1`` bins, the first open to -inf and the last to +inf. NaN is dropped.
-* categorical feature (str/object column): ``categories[feature]`` are the sorted reference
-  categories (values compared as strings); bin ``i`` is ``categories[i]`` and one last bin
-  counts categories unseen in the reference. Missing values are dropped.
-
-Only PSI needs smoothing (a log of proportions): proportions that are exactly 0 on either side
-are replaced by ``epsilon`` (default 1e-4, Evidently's value). The other distances are finite
-on empty bins and use raw proportions. Wasserstein works on raw values only.
-"""
+"""What the distance detectors share: verdicts, and reference bins fixed at fit."""
 
 from __future__ import annotations
 
@@ -38,23 +9,14 @@ from typing import ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import wasserstein_distance
 
-from driftline.detector._base import BatchDetector, Frame, as_float_column, register_detector
+from driftline.detector._base import BatchDetector, Frame, as_float_column
 from driftline.detector._result import DriftResult, FeatureResult, Status
 from driftline.detector._univariate import check_columns, check_min_samples, summarize
 from driftline.detector.chi2 import category_labels
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
-__all__ = [
-    "DistanceDetector",
-    "HellingerDetector",
-    "JensenShannonDetector",
-    "LInfinityDetector",
-    "PSIDetector",
-    "WassersteinDetector",
-    "is_categorical",
-]
+__all__ = ["BinnedDistanceDetector", "DistanceDetector", "FloatArray", "is_categorical"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -199,117 +161,3 @@ class BinnedDistanceDetector(DistanceDetector):
             distance = self._distance(p, q_counts / n_window) if n_window else None
             results.append(self._verdict(feature, distance, n_window))
         return summarize(self.name, self.threshold, results)
-
-
-@register_detector("psi")
-class PSIDetector(BinnedDistanceDetector):
-    """Population stability index ``sum (q - p) ln(q / p)``, zero proportions -> ``epsilon``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> detector = PSIDetector().fit({"x": rng.normal(size=1000)})
-    >>> detector.score({"x": rng.normal(1.0, size=1000)}).drifted
-    True
-    """
-
-    default_threshold: ClassVar[float] = 0.2
-
-    def __init__(
-        self,
-        *,
-        epsilon: float = 1e-4,
-        threshold: float | None = None,
-        n_bins: int = 10,
-        min_samples: int = 30,
-    ) -> None:
-        super().__init__(threshold=threshold, n_bins=n_bins, min_samples=min_samples)
-        if not 0.0 < epsilon < 1.0:
-            raise ConfigurationError(f"epsilon must be in (0, 1), got {epsilon!r}")
-        self.epsilon = float(epsilon)
-
-    def _distance(self, p: FloatArray, q: FloatArray) -> float:
-        p, q = np.where(p == 0, self.epsilon, p), np.where(q == 0, self.epsilon, q)
-        return float(np.sum((q - p) * np.log(q / p)))
-
-
-@register_detector("jensen_shannon")
-class JensenShannonDetector(BinnedDistanceDetector):
-    """Jensen-Shannon distance, base 2 (in [0, 1]); equals ``scipy...jensenshannon(base=2)``."""
-
-    default_threshold: ClassVar[float] = 0.1
-
-    def _distance(self, p: FloatArray, q: FloatArray) -> float:
-        m = (p + q) / 2.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kl_p = np.where(p > 0, p * np.log2(p / m), 0.0)
-            kl_q = np.where(q > 0, q * np.log2(q / m), 0.0)
-        return float(np.sqrt(max(np.sum(kl_p + kl_q) / 2.0, 0.0)))
-
-
-@register_detector("hellinger")
-class HellingerDetector(BinnedDistanceDetector):
-    """Hellinger distance ``||sqrt(p) - sqrt(q)||_2 / sqrt(2)`` (in [0, 1])."""
-
-    default_threshold: ClassVar[float] = 0.1
-
-    def _distance(self, p: FloatArray, q: FloatArray) -> float:
-        return float(np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2.0))
-
-
-@register_detector("linf")
-class LInfinityDetector(BinnedDistanceDetector):
-    """L-infinity distance: the largest absolute difference of bin (category) proportions."""
-
-    default_threshold: ClassVar[float] = 0.3
-
-    def _distance(self, p: FloatArray, q: FloatArray) -> float:
-        return float(np.max(np.abs(p - q)))
-
-
-@register_detector("wasserstein")
-class WassersteinDetector(DistanceDetector):
-    """Wasserstein-1 distance on raw numeric values divided by the reference std (ddof=0).
-
-    A constant reference has std 0: the statistic is then 0 for an identical window and +inf
-    otherwise. Histograms lose the within-bin positions W1 depends on, so ``score_counts``
-    raises ``ConfigurationError`` (``supports_counts`` is False).
-    """
-
-    default_threshold: ClassVar[float] = 0.1
-    supports_counts: ClassVar[bool] = False
-
-    _references: dict[str, FloatArray]
-
-    def _column(self, feature: str, values: npt.ArrayLike) -> FloatArray:
-        if is_categorical(values):
-            raise ValidationError(
-                f"wasserstein needs a numeric feature; {feature!r} is categorical", field=feature
-            )
-        return as_float_column(values)
-
-    def fit(self, reference: Frame) -> Self:
-        check_columns(reference, None, "reference")
-        self._references = {f: np.sort(self._column(f, v)) for f, v in reference.items()}
-        self._n_reference = {f: int(v.size) for f, v in self._references.items()}
-        return self
-
-    def score(self, window: Frame) -> DriftResult:
-        check_columns(window, list(self._fitted()), "window")
-        results = []
-        for feature, ref in self._references.items():
-            column = self._column(feature, window[feature])
-            distance = None
-            if ref.size and column.size:
-                w1 = float(wasserstein_distance(ref, column))
-                scale = float(np.std(ref))
-                distance = w1 / scale if scale > 0 else (0.0 if w1 == 0 else float("inf"))
-            results.append(self._verdict(feature, distance, int(column.size)))
-        return summarize(self.name, self.threshold, results)
-
-    def score_counts(self, counts: Mapping[str, npt.ArrayLike]) -> DriftResult:
-        raise ConfigurationError(
-            "wasserstein needs raw values: call score(), or use psi, jensen_shannon, hellinger "
-            "or linf to score histogram counts"
-        )
