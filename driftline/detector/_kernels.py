@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from driftline.detector._encoding import FloatMatrix
-from driftline.detector._result import Status
-from driftline.errors import ConfigurationError, ValidationError
+from driftline.detector._base import BatchDetector, Frame
+from driftline.detector._encoding import FloatMatrix, FrameEncoder
+from driftline.detector._result import DriftResult, Status
+from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
 __all__ = [
+    "PermutationDetector",
     "PermutationTest",
     "Vector",
     "check_permutation_settings",
@@ -116,3 +119,58 @@ def subsample(x: FloatMatrix, max_rows: int, seed: int | list[int]) -> FloatMatr
         return x
     keep = np.random.default_rng(seed).choice(len(x), max_rows, replace=False)
     return x[np.sort(keep)]
+
+
+class PermutationDetector(BatchDetector):
+    """The template of the multivariate permutation tests (MMD, LSDD): a window is encoded
+    like the reference, subsampled to ``max_samples`` (seeded), tested, and judged on
+    ``p_value < alpha``, ``statistic >= min_effect_size`` and ``min_samples`` rows."""
+
+    alpha: float
+    min_samples: int
+    min_effect_size: float
+    max_samples: int
+    seed: int
+    _encoder: FrameEncoder | None
+
+    @abc.abstractmethod
+    def _run_test(self, y: FloatMatrix) -> PermutationTest:
+        """The permutation test of the encoded window ``y``."""
+
+    @property
+    @abc.abstractmethod
+    def _n_reference(self) -> int:
+        """Rows of the (subsampled) reference."""
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self._fitted_encoder().features
+
+    def test(self, window: Frame) -> PermutationTest:
+        """The permutation test of ``window`` against the reference, without a verdict."""
+        return self._run_test(self._encode(window))
+
+    def score(self, window: Frame) -> DriftResult:
+        y = self._encode(window)
+        n, m = self._n_reference, len(y)
+        if m < self.min_samples:
+            nan = float("nan")
+            return DriftResult(self.name, nan, None, self.alpha, nan,
+                               Status.INSUFFICIENT_DATA, n, m)
+        result = self._run_test(y)
+        status = verdict(
+            result.p_value, self.alpha, result.statistic, self.min_effect_size, m, self.min_samples
+        )
+        return DriftResult(
+            self.name, result.statistic, result.p_value, self.alpha, result.statistic, status,
+            n, m,
+        )
+
+    def _encode(self, window: Frame) -> FloatMatrix:
+        y = self._fitted_encoder().transform(window)
+        return subsample(y, self.max_samples, [self.seed, 1])
+
+    def _fitted_encoder(self) -> FrameEncoder:
+        if self._encoder is None:
+            raise NotFittedError(f"{type(self).__name__}.fit must be called before score")
+        return self._encoder

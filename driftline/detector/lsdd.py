@@ -27,9 +27,10 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
-from driftline.detector._base import BatchDetector, Frame, register_detector
+from driftline.detector._base import Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
 from driftline.detector._kernels import (
+    PermutationDetector,
     PermutationTest,
     check_permutation_settings,
     gaussian_kernel,
@@ -37,10 +38,8 @@ from driftline.detector._kernels import (
     permutation_indices,
     permutation_p_value,
     subsample,
-    verdict,
 )
-from driftline.detector._result import DriftResult, Status
-from driftline.errors import ConfigurationError, NotFittedError, ValidationError
+from driftline.errors import ConfigurationError, ValidationError
 
 __all__ = ["LAMBDA_CANDIDATES", "LSDDDetector"]
 
@@ -57,7 +56,7 @@ def _weights(perms: npt.NDArray[np.int64], n_first: int, n_total: int) -> FloatM
 
 
 @register_detector("lsdd")
-class LSDDDetector(BatchDetector):
+class LSDDDetector(PermutationDetector):
     """Multivariate drift by an LSDD permutation test on the encoded features.
 
     Settings: ``alpha``; ``n_permutations``; ``n_kernel_centers`` (``None``: alibi's
@@ -114,10 +113,6 @@ class LSDDDetector(BatchDetector):
         self._center_index: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
 
     @property
-    def features(self) -> tuple[str, ...]:
-        return self._fitted_encoder().features
-
-    @property
     def fitted_bandwidth(self) -> float:
         self._fitted_encoder()
         return self._bandwidth
@@ -157,29 +152,11 @@ class LSDDDetector(BatchDetector):
         self._bandwidth, self._lambda, self._encoder = bw, lam, encoder
         return self
 
-    def test(self, window: Frame) -> PermutationTest:
-        """The permutation test of ``window`` against the reference, without a verdict."""
-        return self._test(self._encode(window))
+    @property
+    def _n_reference(self) -> int:
+        return len(self._k_xc) + len(self._centers)
 
-    def score(self, window: Frame) -> DriftResult:
-        y = self._encode(window)
-        n, m = len(self._k_xc) + len(self._centers), len(y)
-        if m < self.min_samples:
-            nan = float("nan")
-            return DriftResult("lsdd", nan, None, self.alpha, nan, Status.INSUFFICIENT_DATA, n, m)
-        result = self._test(y)
-        status = verdict(
-            result.p_value, self.alpha, result.statistic, self.min_effect_size, m, self.min_samples
-        )
-        return DriftResult(
-            "lsdd", result.statistic, result.p_value, self.alpha, result.statistic, status, n, m
-        )
-
-    def _encode(self, window: Frame) -> FloatMatrix:
-        y = self._fitted_encoder().transform(window)
-        return subsample(y, self.max_samples, [self.seed, 1])
-
-    def _test(self, y: FloatMatrix) -> PermutationTest:
+    def _run_test(self, y: FloatMatrix) -> PermutationTest:
         if len(y) < 1:
             raise ValidationError("window has no rows", field="window")
         k_yc = gaussian_kernel(y, self._centers, self._bandwidth)
@@ -208,8 +185,3 @@ class LSDDDetector(BatchDetector):
             "no regularization meets lambda_rd_max; the reference may repeat many rows",
             field="reference",
         )
-
-    def _fitted_encoder(self) -> FrameEncoder:
-        if self._encoder is None:
-            raise NotFittedError(f"{type(self).__name__}.fit must be called before score")
-        return self._encoder

@@ -27,9 +27,10 @@ from typing import Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from driftline.detector._base import BatchDetector, Frame, register_detector
+from driftline.detector._base import Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
 from driftline.detector._kernels import (
+    PermutationDetector,
     PermutationTest,
     Vector,
     check_permutation_settings,
@@ -39,10 +40,8 @@ from driftline.detector._kernels import (
     permutation_p_value,
     squared_distances,
     subsample,
-    verdict,
 )
-from driftline.detector._result import DriftResult, Status
-from driftline.errors import ConfigurationError, NotFittedError, ValidationError
+from driftline.errors import ConfigurationError, ValidationError
 
 __all__ = [
     "MMDDetector",
@@ -74,7 +73,7 @@ def _zero_diagonal(block: npt.NDArray[np.float32], offset: int) -> None:
 
 
 @register_detector("mmd")
-class MMDDetector(BatchDetector):
+class MMDDetector(PermutationDetector):
     """Multivariate drift by an MMD permutation test on the encoded features.
 
     Settings: ``alpha`` significance level; ``n_permutations``; ``estimator`` ``"unbiased"``
@@ -131,10 +130,6 @@ class MMDDetector(BatchDetector):
         self._rowsum_xx: Vector = np.empty(0)
 
     @property
-    def features(self) -> tuple[str, ...]:
-        return self._fitted_encoder().features
-
-    @property
     def fitted_bandwidth(self) -> float:
         """The kernel bandwidth in use (given, or from the median heuristic)."""
         self._fitted_encoder()
@@ -163,30 +158,14 @@ class MMDDetector(BatchDetector):
         self._x, self._encoder = x, encoder
         return self
 
-    def test(self, window: Frame) -> PermutationTest:
-        """The permutation test of ``window`` against the reference, without a verdict."""
-        y = self._encode(window)
+    @property
+    def _n_reference(self) -> int:
+        return len(self._x)
+
+    def _run_test(self, y: FloatMatrix) -> PermutationTest:
         if len(y) < 2:
             raise ValidationError(f"window has {len(y)} rows, the test needs 2", field="window")
         return self._permutation_test(y)
-
-    def score(self, window: Frame) -> DriftResult:
-        y = self._encode(window)
-        n, m = len(self._x), len(y)
-        if m < self.min_samples:
-            nan = float("nan")
-            return DriftResult("mmd", nan, None, self.alpha, nan, Status.INSUFFICIENT_DATA, n, m)
-        result = self._permutation_test(y)
-        status = verdict(
-            result.p_value, self.alpha, result.statistic, self.min_effect_size, m, self.min_samples
-        )
-        return DriftResult(
-            "mmd", result.statistic, result.p_value, self.alpha, result.statistic, status, n, m
-        )
-
-    def _encode(self, window: Frame) -> FloatMatrix:
-        y = self._fitted_encoder().transform(window)
-        return subsample(y, self.max_samples, [self.seed, 1])
 
     def _permutation_test(self, y: FloatMatrix) -> PermutationTest:
         x, gamma, blocks = self._x, self._gamma, self.block_bytes
@@ -257,8 +236,3 @@ class MMDDetector(BatchDetector):
         sum_yy = total - 2.0 * a_rowsum + sum_xx
         out: Vector = q + sum_xx / (n**2 * (n - 1)) + sum_yy / (m**2 * (m - 1))
         return out
-
-    def _fitted_encoder(self) -> FrameEncoder:
-        if self._encoder is None:
-            raise NotFittedError(f"{type(self).__name__}.fit must be called before score")
-        return self._encoder
