@@ -250,7 +250,7 @@ def _reset(store: Store) -> None:
         column = "name" if table == "models" else "model"
         store._command(f"ALTER TABLE {db}.{table} DELETE WHERE {column} = '{DEMO_MODEL}'"
                        " SETTINGS mutations_sync = 1")
-    store._schemas.pop(DEMO_MODEL, None)
+    store.forget_model(DEMO_MODEL)
 
 
 def _print_summary(out: TextIO, results: dict[str, list[Any]],

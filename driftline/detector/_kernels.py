@@ -126,12 +126,23 @@ class PermutationDetector(BatchDetector):
     like the reference, subsampled to ``max_samples`` (seeded), tested, and judged on
     ``p_value < alpha``, ``statistic >= min_effect_size`` and ``min_samples`` rows."""
 
-    alpha: float
-    min_samples: int
-    min_effect_size: float
-    max_samples: int
-    seed: int
-    _encoder: FrameEncoder | None
+    def __init__(self, *, alpha: float, n_permutations: int, bandwidth: float | None,
+                 standardize: bool, min_samples: int, min_effect_size: float,
+                 max_samples: int, median_sample_size: int, seed: int) -> None:
+        """The settings every permutation test shares, checked and kept here."""
+        if not 0.0 < alpha < 1.0:
+            raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
+        check_permutation_settings(n_permutations, bandwidth, min_samples, max_samples)
+        self.alpha = alpha
+        self.n_permutations = n_permutations
+        self.bandwidth = bandwidth
+        self.standardize = standardize
+        self.min_samples = min_samples
+        self.min_effect_size = min_effect_size
+        self.max_samples = max_samples
+        self.median_sample_size = median_sample_size
+        self.seed = seed
+        self._encoder: FrameEncoder | None = None
 
     @abc.abstractmethod
     def _run_test(self, y: FloatMatrix) -> PermutationTest:

@@ -32,7 +32,6 @@ from driftline.detector._encoding import FloatMatrix, FrameEncoder
 from driftline.detector._kernels import (
     PermutationDetector,
     PermutationTest,
-    check_permutation_settings,
     gaussian_kernel,
     median_bandwidth,
     permutation_indices,
@@ -85,26 +84,17 @@ class LSDDDetector(PermutationDetector):
         median_sample_size: int = 2000,
         seed: int = 0,
     ) -> None:
-        if not 0.0 < alpha < 1.0:
-            raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
-        check_permutation_settings(n_permutations, bandwidth, min_samples, max_samples)
+        super().__init__(alpha=alpha, n_permutations=n_permutations, bandwidth=bandwidth,
+                         standardize=standardize, min_samples=min_samples,
+                         min_effect_size=min_effect_size, max_samples=max_samples,
+                         median_sample_size=median_sample_size, seed=seed)
         if n_kernel_centers is not None and n_kernel_centers < 1:
             raise ConfigurationError(f"n_kernel_centers must be >= 1, got {n_kernel_centers!r}")
         if regularization is not None and not regularization > 0.0:
             raise ConfigurationError(f"regularization must be > 0, got {regularization!r}")
-        self.alpha = alpha
-        self.n_permutations = n_permutations
         self.n_kernel_centers = n_kernel_centers
         self.lambda_rd_max = lambda_rd_max
         self.regularization = regularization
-        self.bandwidth = bandwidth
-        self.standardize = standardize
-        self.min_samples = min_samples
-        self.min_effect_size = min_effect_size
-        self.max_samples = max_samples
-        self.median_sample_size = median_sample_size
-        self.seed = seed
-        self._encoder: FrameEncoder | None = None
         self._centers: FloatMatrix = np.empty((0, 0))
         self._k_xc: FloatMatrix = np.empty((0, 0))
         self._metric: FloatMatrix = np.empty((0, 0))

@@ -33,7 +33,6 @@ from driftline.detector._kernels import (
     PermutationDetector,
     PermutationTest,
     Vector,
-    check_permutation_settings,
     gaussian_kernel,
     median_bandwidth,
     permutation_indices,
@@ -105,24 +104,15 @@ class MMDDetector(PermutationDetector):
         block_bytes: int = 64 * MiB,
         seed: int = 0,
     ) -> None:
-        if not 0.0 < alpha < 1.0:
-            raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
-        check_permutation_settings(n_permutations, bandwidth, min_samples, max_samples)
+        super().__init__(alpha=alpha, n_permutations=n_permutations, bandwidth=bandwidth,
+                         standardize=standardize, min_samples=min_samples,
+                         min_effect_size=min_effect_size, max_samples=max_samples,
+                         median_sample_size=median_sample_size, seed=seed)
         if estimator not in ("unbiased", "biased"):
             raise ConfigurationError(f"estimator must be 'unbiased' or 'biased', got {estimator!r}")
-        self.alpha = alpha
-        self.n_permutations = n_permutations
         self.estimator = estimator
-        self.bandwidth = bandwidth
-        self.standardize = standardize
-        self.min_samples = min_samples
-        self.min_effect_size = min_effect_size
-        self.max_samples = max_samples
-        self.median_sample_size = median_sample_size
         self.kernel_cache_bytes = kernel_cache_bytes
         self.block_bytes = block_bytes
-        self.seed = seed
-        self._encoder: FrameEncoder | None = None
         self._x: FloatMatrix = np.empty((0, 0))
         self._gamma = 0.0
         self._fitted_bandwidth = 0.0

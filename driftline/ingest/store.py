@@ -68,6 +68,7 @@ class Store(abc.ABC):
         self.database = database
         self._schema_lock = threading.Lock()
         self._schemas: dict[str, FeatureSchema] = {}
+        self._known: dict[str, tuple[int, dict[str, FeatureKind]]] = {}
 
     # -- what a backend provides -------------------------------------------------------
     @abc.abstractmethod
@@ -174,7 +175,7 @@ class Store(abc.ABC):
             if current is not None and not _changes(current.features, seen, carried):
                 return current
             # something changed: start from what is stored (another writer may have been first)
-            self._schemas.pop(model, None)
+            self.forget_model(model)
             current = self.current_schema(model)
             if current is None:
                 self._ensure_model(model)
@@ -218,11 +219,26 @@ class Store(abc.ABC):
                           f"{FEATURE_TYPES[kind]}")
 
     def known_kinds(self, model: str) -> dict[str, FeatureKind]:
-        """Every feature kind the model ever had (a removed feature keeps its kind)."""
-        kinds: dict[str, FeatureKind] = {}
-        for schema in self.schema_versions(model):
-            kinds.update(schema.features)
-        return kinds
+        """Every feature kind the model ever had (a removed feature keeps its kind).
+
+        Read once per schema version: every window read asks, and the versions change rarely.
+        """
+        schema = self.current_schema(model)
+        if schema is None:
+            return {}
+        cached = self._known.get(model)
+        if cached is None or cached[0] != schema.version:
+            kinds: dict[str, FeatureKind] = {}
+            for version in self.schema_versions(model):
+                kinds.update(version.features)
+            cached = self._known[model] = (schema.version, kinds)
+        return dict(cached[1])
+
+    def forget_model(self, model: str) -> None:
+        """Drop what this process caches about ``model`` (after its tables were changed by
+        hand, e.g. dropped); the next read asks the database again."""
+        self._schemas.pop(model, None)
+        self._known.pop(model, None)
 
     def _ensure_model(self, model: str) -> None:
         table = self._events_table(model)
@@ -324,8 +340,7 @@ class Store(abc.ABC):
         (``total``), rows are first filtered on the hash so that only about twice ``limit``
         rows are sorted, not the whole window; the rows picked are the same.
         """
-        schema = self.current_schema(model)
-        known = self.known_kinds(model) if schema else {}
+        known = self.known_kinds(model)
         exprs = []
         renames = {"ts_epoch": "ts"}
         for name in dict.fromkeys(columns):

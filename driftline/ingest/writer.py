@@ -13,7 +13,6 @@ from driftline.ingest._names import MODEL_NAME, MODEL_NAME_RULE
 from driftline.ingest.columnar import validate_columns
 from driftline.ingest.events import (
     EventBatch,
-    FeatureKind,
     Rejection,
     validate_events,
     validate_labels,
@@ -51,22 +50,13 @@ class Ingestor:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._kinds: dict[str, dict[str, FeatureKind]] = {}
         self._lock = threading.Lock()
-
-    def _known_kinds(self, model: str) -> dict[str, FeatureKind]:
-        kinds = self._kinds.get(model)
-        if kinds is None:
-            kinds = self.store.known_kinds(model)
-            self._kinds[model] = kinds
-        return kinds
 
     def ingest_events(self, events: Sequence[Mapping[str, Any]], *,
                       default_model: str | None = None) -> IngestReport:
         report = IngestReport()
         models = {str(e.get("model", default_model)) for e in events if isinstance(e, Mapping)}
-        with self._lock:
-            known = {m: self._known_kinds(m) for m in models if _plausible(m)}
+        known = {m: self.store.known_kinds(m) for m in models if _plausible(m)}
         batches, report.rejected = validate_events(events, known, default_model=default_model)
         for batch in batches.values():
             self._store_batch(batch, report)
@@ -83,8 +73,7 @@ class Ingestor:
         if not _plausible(model):
             raise ValidationError(f"model name {model!r} must be {MODEL_NAME_RULE}",
                                   field="model")
-        with self._lock:
-            known = dict(self._known_kinds(model))
+        known = self.store.known_kinds(model)
         batch, report.rejected = validate_columns(model, columns, known)
         self._store_batch(batch, report)
         return report
@@ -124,7 +113,6 @@ class Ingestor:
             schema = self.store.evolve_schema(model, batch.kinds, batch.sent)
             if before is None or schema.version != before.version:
                 report.schema_changes.append(schema)
-                self._kinds.setdefault(model, {}).update(batch.kinds)
         report.accepted += self.store.insert_events(batch, schema)
 
     def ingest_labels(self, labels: Sequence[Mapping[str, Any]]) -> IngestReport:
