@@ -1,6 +1,7 @@
 """A full drift check of one model over a window of stored events: pushdown + sample vs pulling.
 
-Run: ``python benchmarks/bench_full_check.py [--rows 1000000]`` (``--rows 20000`` is a smoke run).
+Run: ``python benchmarks/bench_full_check.py [--rows 1000000] [--smoke]`` (``--smoke``, for CI:
+20,000 rows and MMD on 1000-row samples).
 
 Data (setup, not timed): one model ``bench`` with 20 float features ``f0..f19`` and a
 prediction, one event per second, stored in an embedded chDB store in a temporary directory:
@@ -85,7 +86,6 @@ def spans(rows: int) -> tuple[tuple[int, int], tuple[int, int]]:
 def role_setup(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from driftline.ingest.chdb_store import ChdbStore
     from driftline.ingest.events import EventBatch
     from driftline.ingest.writer import Ingestor
 
@@ -106,7 +106,9 @@ def role_setup(args: argparse.Namespace) -> None:
     prediction = 1.0 / (1.0 + np.exp(-(data[:, 0] - means[0]) / scales[0]))
 
     start = time.perf_counter()
-    with ChdbStore(args.dir, database=DATABASE) as store:
+    from driftline.storage import Store
+
+    with Store.chdb(args.dir, database=DATABASE) as store:
         store.migrate()
         # the first event through the Ingestor creates the table and the schema
         first = {"model": MODEL, "event_id": "e0", "timestamp": float(ref_start),
@@ -114,7 +116,7 @@ def role_setup(args: argparse.Namespace) -> None:
                  "prediction": float(prediction[0])}
         report = Ingestor(store).ingest_events([first])
         assert report.accepted == 1, report.as_dict()
-        schema = store.current_schema(MODEL)
+        schema = store.events.current_schema(MODEL)
         assert schema is not None
         for lo in range(1, n_total, INSERT_BATCH):
             hi = min(lo + INSERT_BATCH, n_total)
@@ -132,11 +134,11 @@ def role_setup(args: argparse.Namespace) -> None:
                 features={f: data[lo:hi, j] for j, f in enumerate(FEATURES)},
                 kinds=dict(schema.features),
             )
-            store.insert_events(batch, schema)
+            store.events.insert(batch, schema)
         insert_s = time.perf_counter() - start
-        assert store.count_events(MODEL, ref_start, ref_end) == ref_end - ref_start
-        assert store.count_events(MODEL, win_start, win_end) == args.rows
-        parts = store._select(
+        assert store.events.count(MODEL, ref_start, ref_end) == ref_end - ref_start
+        assert store.events.count(MODEL, win_start, win_end) == args.rows
+        parts = store.select(
             f"SELECT count() AS n, sum(bytes_on_disk) AS b FROM system.parts WHERE active"
             f" AND database = '{DATABASE}' AND table = 'events_{MODEL}'")
     emit({"role": "setup", "events": n_total, "seconds": insert_s,
@@ -148,24 +150,24 @@ def role_ours(args: argparse.Namespace) -> None:
     from driftline.engine.monitor import Monitor
     from driftline.engine.runner import Engine
     from driftline.engine.windows import ReferenceSpec, Span, WindowSpec
-    from driftline.ingest.chdb_store import ChdbStore
+    from driftline.storage import Store
 
     (ref_start, ref_end), (win_start, win_end) = spans(args.rows)
     window = WindowSpec.tumbling(win_end - win_start, origin=win_start)
     reference = ReferenceSpec.fixed(ref_start, ref_end)
     monitors = [
-        Monitor("ks", MODEL, "ks", window, reference, max_rows=args.ks_max_rows),
-        Monitor("psi", MODEL, "psi", window, reference),
-        Monitor("mmd", MODEL, "mmd", window, reference,
-                settings={"n_permutations": N_PERMUTATIONS, "max_samples": MMD_SAMPLES}),
+        Monitor.drift("ks", MODEL, "ks", window, reference, max_rows=args.ks_max_rows),
+        Monitor.drift("psi", MODEL, "psi", window, reference),
+        Monitor.drift("mmd", MODEL, "mmd", window, reference,
+                      settings={"n_permutations": N_PERMUTATIONS, "max_samples": MMD_SAMPLES}),
     ]
     span = Span(win_start, win_end)
-    with ChdbStore(args.dir, database=DATABASE) as store:
-        store.current_schema(MODEL)  # opening the store is not part of a check
+    with Store.chdb(args.dir, database=DATABASE) as store:
+        store.events.current_schema(MODEL)  # opening the store is not part of a check
         store_calls: dict[str, list[float]] = {}
-        for name in ("count_events", "read_events", "bin_counts", "numeric_profile",
-                     "insert_results"):
-            _time_calls(store, name, store_calls)
+        for group, name in (("events", "count"), ("events", "read"), ("events", "bin_counts"),
+                            ("events", "numeric_profile"), ("results", "insert")):
+            _time_calls(getattr(store, group), name, f"{group}.{name}", store_calls)
         profiler = None
         if args.profile:
             import cProfile
@@ -180,10 +182,10 @@ def role_ours(args: argparse.Namespace) -> None:
         for monitor in monitors:
             before = {k: sum(v) for k, v in store_calls.items()}
             t = time.perf_counter()
-            result = engine.evaluate(monitor, span)
+            result = engine.evaluate(monitor, span).outcome
             seconds = time.perf_counter() - t
             db = {k: sum(v) - before.get(k, 0.0) for k, v in store_calls.items()}
-            per_test[monitor.test] = {
+            per_test[monitor.id] = {
                 "seconds": seconds, "store": {k: v for k, v in db.items() if v > 0},
                 "drifted": sorted(result.drifted_features) if result.features
                 else bool(result.drifted),
@@ -204,36 +206,36 @@ def role_ours(args: argparse.Namespace) -> None:
           "per_test": per_test, "peak_mb": peak, "delta_mb": peak - rss_before})
 
 
-def _time_calls(store: Any, name: str, into: dict[str, list[float]]) -> None:
-    method = getattr(store, name)
-    into[name] = []
+def _time_calls(group: Any, name: str, key: str, into: dict[str, list[float]]) -> None:
+    """Time every call of ``group.name`` (e.g. ``store.events.count``) into ``into[key]``."""
+    method = getattr(group, name)
+    into[key] = []
 
     def timed(*a: Any, **kw: Any) -> Any:
         t = time.perf_counter()
         try:
             return method(*a, **kw)
         finally:
-            into[name].append(time.perf_counter() - t)
+            into[key].append(time.perf_counter() - t)
 
-    setattr(store, name, timed)
+    setattr(group, name, timed)
 
 
 # -- baselines ----------------------------------------------------------------------------------
 def _pull(store: Any, start: int, end: int) -> Any:
-    """What a user without pushdown does: the window's feature columns into a DataFrame."""
-    cols = ", ".join(f"f_{f} AS {f}" for f in FEATURES)
-    sql = (f"SELECT {cols} FROM {DATABASE}.`events_{MODEL}` FINAL"
-           f" WHERE ts >= toDateTime({start}, 'UTC') AND ts < toDateTime({end}, 'UTC')"
-           " ORDER BY ts, event_id")
-    return store._reader().query(sql, "DataFrame")
+    """What a user without pushdown does: the window's feature columns into a DataFrame (all
+    rows, ``FINAL``, in time order, through the store's public read)."""
+    import pandas as pd
+
+    return pd.DataFrame(store.events.read(MODEL, FEATURES, start, end))
 
 
 def _pull_both(args: argparse.Namespace) -> tuple[Any, Any, float, Any]:
-    from driftline.ingest.chdb_store import ChdbStore
+    from driftline.storage import Store
 
     (ref_start, ref_end), (win_start, win_end) = spans(args.rows)
-    store = ChdbStore(args.dir, database=DATABASE)
-    store.current_schema(MODEL)
+    store = Store.chdb(args.dir, database=DATABASE)
+    store.events.current_schema(MODEL)
     rss_before = rss_now_mb()
     t = time.perf_counter()
     ref = _pull(store, ref_start, ref_end)
@@ -397,7 +399,7 @@ def role_evidently(args: argparse.Namespace) -> None:
 def run_role(role: str, args: argparse.Namespace, *extra: str, python: str = sys.executable
              ) -> dict[str, Any] | None:
     cmd = [python, str(Path(__file__).resolve()), "--role", role, "--dir", args.dir,
-           "--rows", str(args.rows), *extra]
+           "--rows", str(args.rows), "--mmd-samples", str(args.mmd_samples), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if args.verbose or proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -409,8 +411,12 @@ def run_role(role: str, args: argparse.Namespace, *extra: str, python: str = sys
 
 
 def main() -> None:
+    global MMD_SAMPLES
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="events in the window")
+    parser.add_argument("--smoke", action="store_true",
+                        help="20,000 rows, MMD on 1000-row samples: seconds (CI)")
+    parser.add_argument("--mmd-samples", type=int, default=MMD_SAMPLES, help=argparse.SUPPRESS)
     parser.add_argument("--peer-python", default=DEFAULT_PEER,
                         help="python of a virtualenv with evidently 0.7 (skipped if missing)")
     parser.add_argument("--profile", default="", help="cProfile ours (100k KS) into this file")
@@ -419,6 +425,9 @@ def main() -> None:
     parser.add_argument("--dir", default="", help=argparse.SUPPRESS)
     parser.add_argument("--ks-max-rows", type=int, default=200_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.mmd_samples = 20_000, 1_000
+    MMD_SAMPLES = args.mmd_samples  # the roles run in subprocesses: passed on by run_role
     if args.role:
         {"setup": role_setup, "ours": role_ours, "scipy": role_scipy, "pull": role_pull,
          "evidently": role_evidently}[args.role](args)
@@ -509,6 +518,8 @@ def main() -> None:
     print("(last column: seconds / seconds of ours with KS on 100k rows = the speedup of ours;"
           " the extrapolated row replaces the measured MMD permutation loop by alibi-detect's"
           " gather per permutation, timed on 3 permutations)")
+    if scipy_res is None or any(res is None for res in ours.values()):
+        sys.exit(1)  # a role failed (its error is above): the figures are incomplete
 
 
 if __name__ == "__main__":

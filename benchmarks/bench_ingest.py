@@ -1,7 +1,8 @@
 """Ingest throughput, each path next to a naive row-by-row baseline run in the same process.
 
 Run: ``python benchmarks/bench_ingest.py [--events 200000] [--clickhouse-url URL]
-[--sdk-batch 10000] [--only abc]``.
+[--sdk-batch 10000] [--only abc] [--smoke]`` (``--smoke``, for CI: 2000 events in SDK batches
+of 500, baselines of 20 events).
 
 (a) SDK -> HTTP -> the service (``python -m driftline.api`` subprocess, chDB) -> chDB; the
     SDK sends columnar batches in the binary format (numeric columns as raw float64, built
@@ -31,11 +32,12 @@ from typing import Any
 import httpx
 import numpy as np
 
-from driftline.ingest.sdk import Client, HttpExporter
-from driftline.ingest.sdk._columns import encode_binary, to_columns
-from driftline.ingest.sdk._json import dumps
-from driftline.ingest.store import Store
 from driftline.ingest.writer import Ingestor
+from driftline.sdk import Client, HttpExporter
+from driftline.sdk._columns import to_columns
+from driftline.sdk._json import dumps
+from driftline.storage import Store
+from driftline.wire import encode_binary
 
 BATCH = 50_000
 COLUMN_BATCH = 100_000
@@ -99,8 +101,8 @@ def bench_store(name: str, store: Store, n: int) -> None:
     for event in naive[1:]:
         ingestor.ingest_events([event])
     naive_s = time.perf_counter() - start
-    assert store.count_events("bench") == n + 10
-    assert store.count_events("bench_rows") == n + 10
+    assert store.events.count("bench") == n + 10
+    assert store.events.count("bench_rows") == n + 10
     report(f"{name}, ingest_columns (numpy, {COLUMN_BATCH // 1000}k batches)", n, seconds,
            NAIVE - 1, naive_s, f"the row path (ingest_events, {BATCH // 1000}k batches): "
            f"{n / rows_s:,.0f} rows/s, x{rows_s / seconds:.1f} slower")
@@ -175,40 +177,41 @@ def bench_http(n: int, data_dir: Path, batch: int) -> None:
 
 
 def main() -> None:
+    global NAIVE
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--clickhouse-url", default="clickhouse://127.0.0.1:19000/bench")
     parser.add_argument("--sdk-batch", type=int, default=10_000, help="SDK max_batch_size")
     parser.add_argument("--only", default="abc", help="which benchmarks to run, e.g. 'ab'")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.events, args.sdk_batch, NAIVE = 2000, 500, 20
     with tempfile.TemporaryDirectory() as tmp:
         if "a" in args.only:
             bench_http(args.events, Path(tmp) / "service", args.sdk_batch)
         if "b" in args.only:
-            from driftline.ingest.chdb_store import ChdbStore
-
-            with ChdbStore(Path(tmp) / "embedded", database="bench") as store:
+            with Store.chdb(Path(tmp) / "embedded", database="bench") as store:
                 bench_store("(b) Ingestor -> chDB", store, args.events)
     if "c" not in args.only:
         return
     from driftline.errors import StoreError
-    from driftline.ingest.clickhouse_store import ClickHouseStore
 
-    server = ClickHouseStore.from_url(args.clickhouse_url, timeout_s=60.0)
+    server = Store.clickhouse(args.clickhouse_url, timeout_s=60.0)
     try:
-        server.server_version  # noqa: B018 - reachability check
+        server.ping()
     except StoreError as exc:
         print(f"(c) skipped: the ClickHouse server at {args.clickhouse_url} is unreachable: {exc}")
         return
     try:
-        server._command(f"DROP DATABASE IF EXISTS {server.database}")
+        server.drop_database()
         bench_store(
-            f"(c) Ingestor -> ClickHouse {'.'.join(map(str, server.server_version))}",
+            f"(c) Ingestor -> ClickHouse {'.'.join(map(str, server.backend.version))}",
             server,
             args.events,
         )
     finally:
-        server._command(f"DROP DATABASE IF EXISTS {server.database}")
+        server.drop_database()
         server.close()
 
 

@@ -1,13 +1,14 @@
 """LSDD permutation test: driftline vs alibi-detect (PyTorch backend, CPU).
 
-    .venv/bin/python benchmarks/bench_lsdd.py [--sizes 5000]
+    .venv/bin/python benchmarks/bench_lsdd.py [--sizes 5000] [--smoke]
 
 100 permutations, d=20, seeded Gaussian data, n rows per side. Reports the one-off ``fit``
 (alibi: the constructor) and the per-window time (alibi: ``score``, which also picks the
 regularization on every call; driftline picks it once at ``fit``). alibi-detect runs in a
 subprocess of ``/work/alibi-venv/bin/python`` (override with ``ALIBI_PYTHON``) and is skipped
 with "alibi-detect not available" when missing; it is never imported here. The statistics
-differ because the two tools choose different kernel centres at random.
+differ because the two tools choose different kernel centres at random. ``--smoke`` (CI):
+n=300.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def alibi(x: np.ndarray, y: np.ndarray) -> dict[str, float] | None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[5000])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes = [300]
     print(f"LSDD, d={N_FEATURES}, {N_PERMUTATIONS} permutations, n per side as listed")
     for n in args.sizes:
         rng = np.random.default_rng(n)

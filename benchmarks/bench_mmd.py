@@ -1,13 +1,14 @@
 """MMD permutation test: driftline vs alibi-detect (PyTorch backend, CPU).
 
-    .venv/bin/python benchmarks/bench_mmd.py [--sizes 1000 5000] [--large 20000]
+    .venv/bin/python benchmarks/bench_mmd.py [--sizes 1000 5000] [--large 20000] [--smoke]
 
 100 permutations, d=20, seeded Gaussian data (the window mean-shifted by 0.05 in every
 feature). Both sides use the same bandwidth (driftline's median heuristic) and raw floats
 (``standardize=False``), so the statistics must agree. alibi-detect is never imported here: it
 runs in a subprocess of ``/work/alibi-venv/bin/python`` (override with ``ALIBI_PYTHON``), timed
 inside that process, and is skipped with "alibi-detect not available" when missing. The
-``large`` size runs driftline alone and reports peak traced memory (tracemalloc).
+``large`` size runs driftline alone and reports peak traced memory (tracemalloc). ``--smoke``
+(CI): n=200, and 500 as the large size.
 
 Times depend on the BLAS threads and on ``OPENBLAS_CORETYPE`` if set; both runs share them.
 """
@@ -112,7 +113,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000])
     parser.add_argument("--large", type=int, nargs="*", default=[20000])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.large = [200], [500]
     ours(*data(200))  # warm up BLAS threads and imports
     print(f"MMD, d={N_FEATURES}, {N_PERMUTATIONS} permutations, n per side as listed")
     for n in args.sizes:

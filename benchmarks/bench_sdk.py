@@ -1,6 +1,7 @@
 """Caller-thread cost of ``Client.log_prediction`` (20 float features), next to a baseline.
 
-Run: ``python benchmarks/bench_sdk.py [--calls 200000]``. Three runs in this process, GC on:
+Run: ``python benchmarks/bench_sdk.py [--calls 200000] [--smoke]`` (``--smoke``: 2000 calls,
+for CI). Three runs in this process, GC on:
 
 * baseline: ``queue.SimpleQueue.put`` of the same dict (the least any queueing logger costs);
 * SDK, destination up: an exporter that JSON-encodes each batch (the worker's real CPU work,
@@ -25,8 +26,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from driftline.ingest.sdk import Client, ExportResult, HttpExporter
-from driftline.ingest.sdk._json import dumps
+from driftline.sdk import Client, ExportResult, HttpExporter
+from driftline.sdk._json import dumps
 
 
 class EncodingExporter:
@@ -75,7 +76,9 @@ def _closed_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200_000)
-    n = parser.parse_args().calls
+    parser.add_argument("--smoke", action="store_true", help="2000 calls, seconds (CI)")
+    args = parser.parse_args()
+    n = 2000 if args.smoke else args.calls
     rng = random.Random(1)
     features = {f"f{i}": rng.random() for i in range(20)}
     print(f"{n} calls per run, 20 float features, GC on")

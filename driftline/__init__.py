@@ -6,7 +6,7 @@ The SDK is re-exported here (``driftline.init``, ``driftline.log_prediction``,
 
 from __future__ import annotations
 
-from driftline.ingest.sdk import (
+from driftline.sdk import (
     Client,
     flush,
     get_client,

@@ -1,4 +1,4 @@
-"""The command line: ``driftline demo | serve | models | backfill``."""
+"""The command line: ``driftline demo | serve | worker | models | backfill``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftline import __version__
-from driftline.errors import ConfigurationError, DriftlineError
+from driftline.errors import DriftlineError, NotFoundError
 
 if TYPE_CHECKING:
-    from driftline.ingest.store import Store
+    from driftline.storage import Store
 
 __all__ = ["main"]
 
@@ -28,6 +28,8 @@ def _settings(args: argparse.Namespace) -> object:
         overrides["port"] = args.port
     if getattr(args, "host", None) is not None:
         overrides["host"] = args.host
+    if getattr(args, "monitors", None) is not None:
+        overrides["monitors"] = args.monitors
     return Settings(**overrides)
 
 
@@ -43,6 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start the REST API on the same data")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    worker = sub.add_parser(
+        "worker", help="run the monitors' scheduler in this process (beside `serve` on a "
+        "ClickHouse server; with the embedded store `serve` runs it itself)")
+    worker.add_argument("--monitors", type=Path,
+                        help="TOML monitors file (env DRIFTLINE_MONITORS)")
+    worker.add_argument("--once", action="store_true",
+                        help="evaluate what is due once and exit (e.g. from cron)")
+    worker.add_argument("--metrics-port", type=int,
+                        help="serve the engine's Prometheus metrics on this port")
     sub.add_parser("models", help="list models and their schema versions")
     backfill = sub.add_parser("backfill", help="evaluate a monitor over past data (tuning)")
     backfill.add_argument("model")
@@ -77,6 +88,12 @@ def _run(args: argparse.Namespace) -> int:
 
         serve(settings)
         return 0
+    if args.command == "worker":
+        from driftline.engine.worker import run_worker
+
+        n = run_worker(settings, once=args.once, metrics_port=args.metrics_port)
+        print(f"driftline worker: {n} windows evaluated")
+        return 0
     with open_store(settings) as store:
         if args.command == "demo":
             from driftline.demo import run_demo
@@ -88,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "backfill":
             _backfill(store, args)
         elif args.command == "models":
-            for model in store.list_models():
+            for model in store.events.list_models():
                 print(f"{model.name}\tschema v{model.schema_version}\t{model.n_features} features")
     return 0
 
@@ -97,20 +114,22 @@ def _backfill(store: Store, args: argparse.Namespace) -> None:
     from driftline.engine import Engine, Monitor, WindowSpec
     from driftline.engine.config import parse_duration, parse_reference, parse_time
 
-    bounds = store.time_bounds(args.model)
+    bounds = store.events.time_bounds(args.model)
     if bounds is None:
-        raise ConfigurationError(f"model {args.model!r} has no events")
+        raise NotFoundError(f"model {args.model!r} has no events", what="model", name=args.model)
     reference = parse_reference(args.reference, "--reference")
     start = parse_time(args.start, "--start") if args.start else bounds[0]
     end = parse_time(args.end, "--end") if args.end else bounds[1] + 1
     window = WindowSpec.tumbling(parse_duration(args.window, "--window"))
-    monitor = Monitor(args.monitor_id or f"backfill-{args.model}-{args.test}", args.model,
-                      args.test, window, reference, tuple(f for f in args.features.split(",") if f))
-    for span, result in Engine(store).backfill(monitor, start, end):
-        day = datetime.fromtimestamp(span.start, UTC).isoformat(timespec="minutes")
-        drifted = ", ".join(f"{f.feature} ({f.effect_size:.3f})" for f in result.features
-                            if f.drifted) or "-"
-        print(f"{day}  {result.status.value:<17} n={result.n_window:<8} {drifted}")
+    monitor = Monitor.drift(args.monitor_id or f"backfill-{args.model}-{args.test}", args.model,
+                            args.test, window, reference,
+                            tuple(f for f in args.features.split(",") if f))
+    for evaluation in Engine(store).backfill(monitor, start, end):
+        day = datetime.fromtimestamp(evaluation.window.start, UTC).isoformat(timespec="minutes")
+        overall = evaluation.records[0]
+        drifted = ", ".join(f"{r.subject} ({r.effect_size:.3f})" for r in evaluation.records[1:]
+                            if r.status == "alert") or "-"
+        print(f"{day}  {evaluation.status.value:<21} n={overall.n_window:<8} {drifted}")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,27 @@ import pandas as pd
 
 from driftline.engine import Engine, Monitor, ReferenceSpec, WindowSpec
 from driftline.ingest.references import save_reference
-from driftline.ingest.store import Store
+from driftline.storage import Store
 
-__all__ = ["DEMO_MODEL", "load_flights", "run_demo"]
+__all__ = [
+    "ADWIN_DELTA",
+    "CATEGORICAL",
+    "DAY",
+    "DEMO_MODEL",
+    "LATE_MIN",
+    "NUMERIC",
+    "TRAIN_END",
+    "WEEK",
+    "WEEK_ORIGIN",
+    "LateModel",
+    "Progress",
+    "demo_monitors",
+    "error_stream_changes",
+    "load_flights",
+    "replay",
+    "run_demo",
+    "weekly_accuracy",
+]
 
 DEMO_MODEL = "flights-late"
 NUMERIC = ["dep_delay", "distance", "hour", "sched_dep_time"]
@@ -152,12 +170,15 @@ def demo_monitors() -> list[Monitor]:
     weekly = WindowSpec.tumbling(WEEK, origin=WEEK_ORIGIN)
     training = ReferenceSpec.training()
     return [
-        Monitor("flights-ks", DEMO_MODEL, "ks", weekly, training, tuple(NUMERIC)),
-        Monitor("flights-chi2", DEMO_MODEL, "chi2", weekly, training, tuple(CATEGORICAL)),
-        Monitor("flights-psi", DEMO_MODEL, "psi", weekly, training, (*NUMERIC, *CATEGORICAL)),
-        Monitor("flights-mmd", DEMO_MODEL, "mmd", weekly, training, tuple(NUMERIC),
-                # schedules shift a little every week; an MMD^2 under 0.005 is not worth a page
-                settings={"n_permutations": 100, "max_samples": 2000, "min_effect_size": 0.005}),
+        Monitor.drift("flights-ks", DEMO_MODEL, "ks", weekly, training, tuple(NUMERIC)),
+        Monitor.drift("flights-chi2", DEMO_MODEL, "chi2", weekly, training, tuple(CATEGORICAL)),
+        Monitor.drift("flights-psi", DEMO_MODEL, "psi", weekly, training,
+                      (*NUMERIC, *CATEGORICAL)),
+        Monitor.drift("flights-mmd", DEMO_MODEL, "mmd", weekly, training, tuple(NUMERIC),
+                      # schedules shift a little every week; an MMD^2 under 0.005 is not
+                      # worth a page
+                      settings={"n_permutations": 100, "max_samples": 2000,
+                                "min_effect_size": 0.005}),
     ]
 
 
@@ -165,7 +186,7 @@ def error_stream_changes(store: Store, start: float, end: float) -> list[tuple[f
     """ADWIN on the stream of prediction errors (in label order): (time, error rate after)."""
     from driftline.detector import ADWIN
 
-    joined = store.read_labeled(DEMO_MODEL, start, end)
+    joined = store.labels.read_labeled(DEMO_MODEL, start, end)
     errors = ((np.asarray(joined["prediction_label"]) == "late") * 1.0
               != np.asarray(joined["label"], dtype=np.float64)) * 1.0
     detector = ADWIN(delta=ADWIN_DELTA)
@@ -181,7 +202,7 @@ def weekly_accuracy(store: Store, spans: Sequence[tuple[float, float]]
     """(labelled events, accuracy, late rate) per window from the joined natural labels."""
     out = []
     for start, end in spans:
-        joined = store.read_labeled(DEMO_MODEL, start, end)
+        joined = store.labels.read_labeled(DEMO_MODEL, start, end)
         labels = np.asarray(joined["label"], dtype=np.float64)
         if not len(labels):
             out.append((0, math.nan, math.nan))
@@ -193,8 +214,8 @@ def weekly_accuracy(store: Store, spans: Sequence[tuple[float, float]]
 
 def run_demo(store: Store, out: TextIO = sys.stdout) -> dict[str, Any]:
     """The whole demo on ``store``; returns the numbers it printed (for tests)."""
-    from driftline.ingest.sdk import Client
-    from driftline.ingest.sdk.exporters.store import StoreExporter
+    from driftline.sdk import Client
+    from driftline.sdk.exporters.store import StoreExporter
 
     started = time.perf_counter()
     _reset(store)
@@ -213,7 +234,7 @@ def run_demo(store: Store, out: TextIO = sys.stdout) -> dict[str, Any]:
     client.flush(timeout=300)
     client.shutdown()
     replayed = time.perf_counter()
-    out.write(f"logged {store.count_events(DEMO_MODEL):,} predictions and {labels:,} "
+    out.write(f"logged {store.events.count(DEMO_MODEL):,} predictions and {labels:,} "
               f"delayed labels in {replayed - started:.1f}s\n")
 
     engine = Engine(store)
@@ -221,7 +242,8 @@ def run_demo(store: Store, out: TextIO = sys.stdout) -> dict[str, Any]:
     end = float(df["ts"].max()) + 1
     results: dict[str, list[Any]] = {}
     for monitor in demo_monitors():
-        results[monitor.id] = engine.backfill(monitor, first, end)
+        # every demo week has traffic, so each evaluation carries the detector's DriftResult
+        results[monitor.id] = [(e.window, e.outcome) for e in engine.backfill(monitor, first, end)]
     spans = [(s.start, s.end) for s, _ in results["flights-ks"]]
     summary = _print_summary(out, results, weekly_accuracy(store, spans))
     changes = error_stream_changes(store, first, end)
@@ -244,13 +266,8 @@ def _day(ts: float) -> str:
 
 
 def _reset(store: Store) -> None:
-    db = store.database
-    store._command(f"DROP TABLE IF EXISTS {db}.`events_{DEMO_MODEL}`")
-    for table in ("feature_schemas", "models", "labels", "results"):
-        column = "name" if table == "models" else "model"
-        store._command(f"ALTER TABLE {db}.{table} DELETE WHERE {column} = '{DEMO_MODEL}'"
-                       " SETTINGS mutations_sync = 1")
-    store.forget_model(DEMO_MODEL)
+    """Forget an earlier run of the demo (its events, labels, results and references)."""
+    store.drop_model(DEMO_MODEL)
 
 
 def _print_summary(out: TextIO, results: dict[str, list[Any]],

@@ -15,9 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = [
+    "ENGINE_FAILURES_TOTAL",
+    "ENGINE_LAG_SECONDS",
+    "ENGINE_WINDOWS_EVALUATED_TOTAL",
     "HTTP_REQUESTS_TOTAL",
     "HTTP_REQUEST_DURATION_SECONDS",
     "INGESTED_ROWS_TOTAL",
@@ -25,7 +28,9 @@ __all__ = [
     "REJECTED_ROWS_TOTAL",
     "SCHEMA_CHANGES_TOTAL",
     "SDK_DROPPED_EVENTS_TOTAL",
+    "EngineMetrics",
     "Metrics",
+    "reason_field",
 ]
 
 #: HTTP requests served, by method, route template (``/v1/models/{model}``) and status code
@@ -40,6 +45,13 @@ REJECTED_ROWS_TOTAL = "driftline_rejected_rows_total"
 SDK_DROPPED_EVENTS_TOTAL = "driftline_sdk_dropped_events_total"
 #: new feature-schema versions recorded (a feature appeared or stopped arriving)
 SCHEMA_CHANGES_TOTAL = "driftline_schema_changes_total"
+#: monitor windows evaluated by the engine, by ``monitor``, result ``status`` and ``reason``
+#: (``scheduled``, or ``labels`` for a re-evaluation after labels arrived)
+ENGINE_WINDOWS_EVALUATED_TOTAL = "driftline_engine_windows_evaluated_total"
+#: seconds between now and the end of a monitor's last evaluated window, by ``monitor``
+ENGINE_LAG_SECONDS = "driftline_engine_lag_seconds"
+#: windows that failed (an ``error`` record) or runs the store interrupted, by ``monitor``
+ENGINE_FAILURES_TOTAL = "driftline_engine_failures_total"
 
 #: seconds; ingest of a large batch into ClickHouse can take a few seconds
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -118,3 +130,28 @@ class Metrics:
         for reason, n in deltas.items():
             if n > 0:
                 self.sdk_dropped.labels(_bounded(reason)).inc(n)
+
+
+class EngineMetrics:
+    """The engine's metrics (the scheduler reports into them), registered on ``registry``.
+    Monitor ids are labels: they come from the monitors file, a bounded set."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.windows = Counter(ENGINE_WINDOWS_EVALUATED_TOTAL, "Monitor windows evaluated",
+                               ["monitor", "status", "reason"], registry=r)
+        self.lag_seconds = Gauge(ENGINE_LAG_SECONDS,
+                                 "Seconds behind real time of a monitor's last window",
+                                 ["monitor"], registry=r)
+        self.failures = Counter(ENGINE_FAILURES_TOTAL, "Monitor windows or runs that failed",
+                                ["monitor"], registry=r)
+
+    def evaluated(self, monitor: str, status: str, reason: str = "scheduled") -> None:
+        self.windows.labels(monitor, status, reason).inc()
+
+    def lag(self, monitor: str, seconds: float) -> None:
+        self.lag_seconds.labels(monitor).set(max(seconds, 0.0))
+
+    def failed(self, monitor: str) -> None:
+        self.failures.labels(monitor).inc()

@@ -11,6 +11,12 @@ DRIFTLINE_HOST / _PORT     where ``driftline serve`` listens               127.0
 DRIFTLINE_MAX_BATCH        largest accepted ingest request (events)        50000
 DRIFTLINE_MONITORS         TOML file of monitors the service schedules      none
 DRIFTLINE_SCHEDULE_S       how often the scheduler looks for new windows    30
+DRIFTLINE_LATENESS_S       wait after a window's end before evaluating it   60
+DRIFTLINE_BACKLOG_WINDOWS  most windows per monitor and run                 500
+DRIFTLINE_RELABEL_HORIZON_S  re-evaluate label-based windows this far back  604800 (1 week)
+DRIFTLINE_LEASE_S          a monitor's lease term (a dead worker's expires) 300
+DRIFTLINE_INPROCESS_WORKER serve runs the scheduler itself (false: use      true
+                           a separate ``driftline worker``)
 =========================  ==============================================  ===================
 """
 
@@ -18,12 +24,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from driftline.errors import ConfigurationError
-from driftline.ingest.store import Store
+if TYPE_CHECKING:
+    from driftline.storage import Store
 
 __all__ = ["Settings", "get_settings", "open_store"]
 
@@ -40,6 +47,11 @@ class Settings(BaseSettings):
     max_batch: int = Field(50_000, ge=1)
     monitors: Path | None = None
     schedule_s: float = Field(30.0, gt=0)
+    lateness_s: float = Field(60.0, ge=0)
+    backlog_windows: int = Field(500, ge=1)
+    relabel_horizon_s: float = Field(7 * 86400.0, ge=0)
+    lease_s: float = Field(300.0, gt=0)
+    inprocess_worker: bool = True
 
     @field_validator("store")
     @classmethod
@@ -60,22 +72,8 @@ def get_settings() -> Settings:
 
 def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Store:
     """Open (and by default migrate) the store the settings name."""
+    from driftline.storage import open_store as open_named
+
     settings = settings or get_settings()
-    store: Store
-    if settings.store == "chdb":
-        from driftline.ingest.chdb_store import ChdbStore
-
-        store = ChdbStore(settings.data_dir, database=settings.database)
-    elif settings.store.startswith(("clickhouse://", "clickhouses://")):
-        from driftline.ingest.clickhouse_store import ClickHouseStore
-
-        store = ClickHouseStore.from_url(settings.store, database=settings.database)
-    else:  # pragma: no cover - the validator rejects it first
-        raise ConfigurationError(f"unknown store {settings.store!r}")
-    if migrate:
-        try:
-            store.migrate()
-        except Exception:
-            store.close()
-            raise
-    return store
+    return open_named(settings.store, data_dir=settings.data_dir, database=settings.database,
+                      migrate=migrate)

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from driftline.ingest.chdb_store import ChdbStore
-from driftline.ingest.store import Store
+from driftline.storage import Store
 
 SERVER_URL_ENV = "DRIFTLINE_TEST_CLICKHOUSE_URL"
 
@@ -38,15 +37,14 @@ def server_url() -> str:
     return url
 
 
-def open_test_store(kind: str, chdb_path: Path) -> Store:
-    store: Store
+def open_test_store(kind: str, chdb_path: Path, *, migrate: bool = True) -> Store:
+    """A store on a fresh database: embedded (``kind == "chdb"``) or on the test server."""
     if kind == "chdb":
-        store = ChdbStore(chdb_path, database=unique_database())
+        store = Store.chdb(chdb_path, database=unique_database())
     else:
-        from driftline.ingest.clickhouse_store import ClickHouseStore
-
-        store = ClickHouseStore.from_url(server_url(), database=unique_database())
-    store.migrate()
+        store = Store.clickhouse(server_url(), database=unique_database())
+    if migrate:
+        store.migrate()
     return store
 
 
@@ -54,7 +52,7 @@ def open_test_store(kind: str, chdb_path: Path) -> Store:
 def store(request: pytest.FixtureRequest, chdb_path: Path) -> Iterator[Store]:
     s = open_test_store(request.param, chdb_path)
     yield s
-    s._command(f"DROP DATABASE IF EXISTS {s.database}")
+    s.drop_database()
     s.close()
 
 
@@ -62,5 +60,5 @@ def store(request: pytest.FixtureRequest, chdb_path: Path) -> Iterator[Store]:
 def chdb_store(chdb_path: Path) -> Iterator[Store]:
     s = open_test_store("chdb", chdb_path)
     yield s
-    s._command(f"DROP DATABASE IF EXISTS {s.database}")
+    s.drop_database()
     s.close()

@@ -75,3 +75,22 @@ def test_importing_it_does_not_import_fastapi() -> None:
         "sys.exit('fastapi' in sys.modules or 'starlette' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_engine_metrics_names_and_labels() -> None:
+    from driftline.observability import (
+        ENGINE_FAILURES_TOTAL,
+        ENGINE_LAG_SECONDS,
+        ENGINE_WINDOWS_EVALUATED_TOTAL,
+        EngineMetrics,
+    )
+
+    metrics = EngineMetrics(CollectorRegistry())
+    metrics.evaluated("fraud-ks", "alert", "labels")
+    metrics.lag("fraud-ks", -5.0)  # a clock a little ahead is no negative lag
+    metrics.failed("fraud-ks")
+    samples = _samples(metrics.registry)
+    assert samples[(ENGINE_WINDOWS_EVALUATED_TOTAL, frozenset(
+        {("monitor", "fraud-ks"), ("status", "alert"), ("reason", "labels")}))] == 1
+    assert samples[(ENGINE_LAG_SECONDS, frozenset({("monitor", "fraud-ks")}))] == 0.0
+    assert samples[(ENGINE_FAILURES_TOTAL, frozenset({("monitor", "fraud-ks")}))] == 1

@@ -1,0 +1,3 @@
+"""Alert policies (next issue)."""
+
+__all__: list[str] = []

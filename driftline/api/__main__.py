@@ -14,6 +14,8 @@ from driftline.api.server import serve
 from driftline.errors import DriftlineError
 from driftline.settings import Settings
 
+__all__ = ["main"]
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(

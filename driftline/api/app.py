@@ -22,21 +22,23 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from driftline.api.routers import health, ingest, models, results
-from driftline.engine.config import load_monitors
 from driftline.engine.scheduler import Scheduler
+from driftline.engine.worker import scheduler_for
 from driftline.errors import (
     ConfigurationError,
+    DataStateError,
     DriftlineError,
+    NotFoundError,
     StoreError,
     StoreUnavailableError,
     ValidationError,
 )
-from driftline.ingest.store import Store
 from driftline.ingest.writer import Ingestor
-from driftline.observability import Metrics
+from driftline.observability import EngineMetrics, Metrics
 from driftline.settings import Settings, get_settings, open_store
+from driftline.storage import Store
 
-__all__ = ["create_app"]
+__all__ = ["RETRY_AFTER_S", "RequestMetrics", "create_app"]
 
 #: seconds a client should wait before retrying when the store is unreachable
 RETRY_AFTER_S = 5
@@ -68,7 +70,7 @@ def create_app(
             app.state.startup_error = exc  # serve() re-raises it with its own message
             raise
         _attach(app, opened)
-        scheduler = _start_scheduler(settings, opened)
+        scheduler = _start_scheduler(settings, opened, app.state.engine_metrics)
         try:
             yield
         finally:
@@ -85,6 +87,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = Metrics(registry)
+    app.state.engine_metrics = EngineMetrics(registry)
     app.state.store = None
     app.state.startup_error = None
     if store is not None:
@@ -107,12 +110,15 @@ def create_app(
     return app
 
 
-def _start_scheduler(settings: Settings, store: Store) -> Scheduler | None:
+def _start_scheduler(settings: Settings, store: Store, metrics: EngineMetrics
+                     ) -> Scheduler | None:
     """Run the monitors of ``settings.monitors`` in a background thread of the service (the
-    embedded store belongs to this process, so the scheduler lives here too)."""
-    if settings.monitors is None:
+    embedded store belongs to this process, so the scheduler lives here too). With a
+    ClickHouse server, ``inprocess_worker=False`` leaves it to ``driftline worker``
+    processes; leases make both safe together."""
+    if settings.monitors is None or not settings.inprocess_worker:
         return None
-    scheduler = Scheduler(store, load_monitors(settings.monitors))
+    scheduler = scheduler_for(settings, store, metrics)
     scheduler.start(settings.schedule_s)
     return scheduler
 
@@ -138,6 +144,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     """The one place where driftline's exceptions get their HTTP status."""
     if isinstance(exc, ValidationError):
         return _error(422, exc.message, exc.field, exc.index)
+    if isinstance(exc, NotFoundError):
+        return _error(404, exc.message, exc.what)
+    if isinstance(exc, DataStateError):
+        return _error(409, str(exc))
     if isinstance(exc, StoreUnavailableError):
         return _error(503, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
     if isinstance(exc, StoreError):

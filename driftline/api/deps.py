@@ -12,12 +12,22 @@ from fastapi import Depends, Request
 
 from driftline.api.auth import require_api_key
 from driftline.errors import StoreUnavailableError
-from driftline.ingest.store import Store
 from driftline.ingest.writer import Ingestor
 from driftline.observability import Metrics
 from driftline.settings import Settings
+from driftline.storage import Store
 
-__all__ = ["Authenticated", "IngestorDep", "MetricsDep", "SettingsDep", "StoreDep"]
+__all__ = [
+    "Authenticated",
+    "IngestorDep",
+    "MetricsDep",
+    "SettingsDep",
+    "StoreDep",
+    "get_ingestor",
+    "get_metrics",
+    "get_settings",
+    "get_store",
+]
 
 
 def get_settings(request: Request) -> Settings:

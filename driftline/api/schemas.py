@@ -19,6 +19,9 @@ __all__ = [
     "IngestOut",
     "LabelsIn",
     "ModelOut",
+    "RawColumns",
+    "RawEvent",
+    "RawLabel",
     "RejectionOut",
     "ResultOut",
     "ResultsOut",
@@ -198,24 +201,30 @@ class EventsOut(BaseModel):
 
 
 class ResultOut(BaseModel):
+    """One result record (``driftline.storage.ResultRecord``); NaN values are null."""
+
     monitor_id: str
+    kind: str = Field(description="the monitor kind, e.g. drift")
     model: str
     window_start: float
     window_end: float
+    subject: str = Field(description='a feature, a slice, or "*" for the whole model')
+    metric: str = Field(description="e.g. ks, psi, accuracy")
+    value: float | None
+    status: str = Field(description="ok, alert, insufficient_data, no_data, "
+                        "reference_unavailable or error")
     reference_start: float
     reference_end: float
-    test: str
-    feature: str
-    statistic: float | None
-    p_value: float | None
     threshold: float | None
+    lower: float | None
+    upper: float | None
+    p_value: float | None
     effect_size: float | None
-    drifted: bool
-    status: str
     n_reference: int
     n_window: int
+    labels: dict[str, str]
     details: dict[str, Any]
-    run_ns: int
+    revision: int = Field(description="time_ns of the evaluation; the latest one wins")
 
 
 class ResultsOut(BaseModel):

@@ -1,0 +1,3 @@
+"""Grafana dashboards (next issue)."""
+
+__all__: list[str] = []

@@ -10,12 +10,21 @@ from driftline.detector._base import (
     BatchDetector,
     Frame,
     available_detectors,
+    detector_capabilities,
     get_detector,
     register_detector,
 )
+from driftline.detector._capabilities import (
+    INPUT_KINDS,
+    BinnedCountScorer,
+    Capabilities,
+    CountScorer,
+    InputKind,
+    as_count_scorer,
+)
 from driftline.detector._result import DriftResult, FeatureResult, Status
 from driftline.detector._univariate import FeatureTest, PerFeatureDetector, correct_p_values
-from driftline.detector.chi2 import Chi2Detector
+from driftline.detector.chi2 import MISSING, Chi2Detector
 from driftline.detector.cvm import CvMDetector
 from driftline.detector.distances import (
     DistanceDetector,
@@ -38,9 +47,14 @@ from driftline.detector.streaming import (
 
 __all__ = [
     "ADWIN",
+    "INPUT_KINDS",
     "KSWIN",
+    "MISSING",
     "BatchDetector",
+    "BinnedCountScorer",
+    "Capabilities",
     "Chi2Detector",
+    "CountScorer",
     "CvMDetector",
     "DistanceDetector",
     "DriftResult",
@@ -48,6 +62,7 @@ __all__ = [
     "FeatureTest",
     "Frame",
     "HellingerDetector",
+    "InputKind",
     "JensenShannonDetector",
     "KSDetector",
     "LInfinityDetector",
@@ -58,9 +73,11 @@ __all__ = [
     "Status",
     "StreamingDetector",
     "WassersteinDetector",
+    "as_count_scorer",
     "available_detectors",
     "available_streaming_detectors",
     "correct_p_values",
+    "detector_capabilities",
     "get_detector",
     "get_streaming_detector",
     "register_detector",

@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from driftline.detector._capabilities import Capabilities, check_capabilities
 from driftline.detector._result import DriftResult
 from driftline.errors import ConfigurationError
 
 __all__ = [
     "BatchDetector",
     "Frame",
+    "as_float_column",
     "available_detectors",
+    "detector_capabilities",
     "get_detector",
     "register_detector",
 ]
@@ -41,6 +44,14 @@ class BatchDetector(abc.ABC):
 
     #: registry name, e.g. ``"ks"``; set by ``register_detector``
     name: str = ""
+    #: what the test takes and how it reads data; every registered class declares it
+    capabilities: ClassVar[Capabilities]
+
+    @property
+    def sample_cap(self) -> int | None:
+        """Rows per side this instance reads (its ``max_samples``) when it tests a bounded
+        sample; ``None`` when it takes whole columns."""
+        return None
 
     @abc.abstractmethod
     def fit(self, reference: Frame) -> Self:
@@ -57,11 +68,16 @@ class BatchDetector(abc.ABC):
 
 
 def register_detector(name: str) -> Callable[[_D], _D]:
-    """Class decorator: make a detector available to ``get_detector(name)``."""
+    """Class decorator: make a detector available to ``get_detector(name)``.
+
+    Raises ``ConfigurationError`` when the class declares no (or inconsistent)
+    ``capabilities``, see ``driftline.detector._capabilities``.
+    """
 
     def decorate(cls: _D) -> _D:
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise ConfigurationError(f"detector name {name!r} is already registered")
+        check_capabilities(cls)
         cls.name = name
         _REGISTRY[name] = cls
         return cls
@@ -69,14 +85,22 @@ def register_detector(name: str) -> Callable[[_D], _D]:
     return decorate
 
 
-def get_detector(name: str, **settings: Any) -> BatchDetector:
-    """A new, unfitted detector by registry name with the given settings."""
+def _detector_class(name: str) -> type[BatchDetector]:
     try:
-        cls = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise ConfigurationError(f"unknown detector {name!r}; known: {known}") from None
-    return cls(**settings)
+
+
+def get_detector(name: str, **settings: Any) -> BatchDetector:
+    """A new, unfitted detector by registry name with the given settings."""
+    return _detector_class(name)(**settings)
+
+
+def detector_capabilities(name: str) -> Capabilities:
+    """What the detector registered as ``name`` declares, without making one."""
+    return _detector_class(name).capabilities
 
 
 def available_detectors() -> tuple[str, ...]:

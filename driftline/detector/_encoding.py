@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from driftline.errors import NotFittedError, ValidationError
 
-__all__ = ["FrameEncoder"]
+__all__ = ["FloatMatrix", "FrameEncoder"]
 
 FloatMatrix = npt.NDArray[np.float64]
 

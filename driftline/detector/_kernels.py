@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
 from driftline.detector._base import BatchDetector, Frame
+from driftline.detector._capabilities import Capabilities
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
 from driftline.detector._result import DriftResult, Status
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
 __all__ = [
+    "DEFAULT_MAX_SAMPLES",
     "PermutationDetector",
     "PermutationTest",
     "Vector",
@@ -121,10 +124,21 @@ def subsample(x: FloatMatrix, max_rows: int, seed: int | list[int]) -> FloatMatr
     return x[np.sort(keep)]
 
 
+#: rows per side a permutation test keeps by default (the ``max_samples`` default of MMD and
+#: LSDD, and their declared ``sample_cap``: one number for both)
+DEFAULT_MAX_SAMPLES = 20_000
+
+
 class PermutationDetector(BatchDetector):
     """The template of the multivariate permutation tests (MMD, LSDD): a window is encoded
     like the reference, subsampled to ``max_samples`` (seeded), tested, and judged on
     ``p_value < alpha``, ``statistic >= min_effect_size`` and ``min_samples`` rows."""
+
+    #: all features at once (categorical ones encoded), from a sample of at most
+    #: ``max_samples`` rows per side
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        frozenset({"numeric", "categorical"}), multivariate=True,
+        sample_cap=DEFAULT_MAX_SAMPLES)
 
     def __init__(self, *, alpha: float, n_permutations: int, bandwidth: float | None,
                  standardize: bool, min_samples: int, min_effect_size: float,
@@ -156,6 +170,11 @@ class PermutationDetector(BatchDetector):
     @property
     def features(self) -> tuple[str, ...]:
         return self._fitted_encoder().features
+
+    @property
+    def sample_cap(self) -> int:
+        """``max_samples``: rows per side beyond which the input is subsampled anyway."""
+        return self.max_samples
 
     def test(self, window: Frame) -> PermutationTest:
         """The permutation test of ``window`` against the reference, without a verdict."""

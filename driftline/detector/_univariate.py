@@ -23,7 +23,16 @@ from driftline.detector._base import BatchDetector, Frame, as_float_column
 from driftline.detector._result import DriftResult, FeatureResult, Status
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
-__all__ = ["Correction", "FeatureTest", "PerFeatureDetector", "correct_p_values", "summarize"]
+__all__ = [
+    "CORRECTIONS",
+    "Correction",
+    "FeatureTest",
+    "PerFeatureDetector",
+    "check_columns",
+    "check_min_samples",
+    "correct_p_values",
+    "summarize",
+]
 
 Correction = Literal["bonferroni", "fdr", "none"]
 CORRECTIONS: tuple[str, ...] = ("bonferroni", "fdr", "none")

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from scipy.special import chdtrc
 
 from driftline.detector._base import Frame, register_detector
+from driftline.detector._capabilities import Capabilities, CountScorer
 from driftline.detector._result import DriftResult
 from driftline.detector._univariate import Correction, FeatureTest, PerFeatureDetector
 from driftline.errors import ValidationError
@@ -66,7 +67,7 @@ def chi2_homogeneity(table: npt.ArrayLike) -> tuple[float, float, int]:
 
 
 @register_detector("chi2")
-class Chi2Detector(PerFeatureDetector):
+class Chi2Detector(PerFeatureDetector, CountScorer):
     """Chi-squared test per categorical feature, window counts against reference counts.
 
     The effect size is Cramér's V, ``sqrt(chi2 / N)`` for a two-row table, in [0, 1]; the
@@ -91,6 +92,9 @@ class Chi2Detector(PerFeatureDetector):
     """
 
     default_min_effect_size: ClassVar[float] = 0.1
+    #: categorical features only; window counts per reference category suffice
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        frozenset({"categorical"}), scores_from_counts=True)
 
     def __init__(
         self,
@@ -146,10 +150,10 @@ class Chi2Detector(PerFeatureDetector):
         cramers_v = math.sqrt(statistic / table.sum())
         return FeatureTest(statistic=statistic, p_value=p_value, effect_size=cramers_v)
 
-    #: ``score_counts`` takes counts an engine made without the raw rows (e.g. in SQL)
-    supports_counts: ClassVar[bool] = True
-    #: no numeric bins: every feature of this test is categorical
-    bin_edges: ClassVar[dict[str, npt.NDArray[np.float64]]] = {}
+    @property
+    def counts_missing(self) -> bool:
+        """Whether missing values are the category ``MISSING`` (``count_missing=True``)."""
+        return self.count_missing
 
     def score_counts(self, counts: Mapping[str, npt.ArrayLike]) -> DriftResult:
         """Score window counts per feature: one count per reference category (in the order of

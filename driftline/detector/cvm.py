@@ -17,9 +17,18 @@ import numpy.typing as npt
 from scipy.stats._hypotests import _cdf_cvm_inf, _pval_cvm_2samp_exact
 
 from driftline.detector._base import register_detector
+from driftline.detector._capabilities import Capabilities
 from driftline.detector._univariate import FeatureTest, PerFeatureDetector
 
-__all__ = ["EXACT_MAX_N", "CvMDetector", "cvm_p_value", "cvm_statistic"]
+__all__ = [
+    "EXACT_MAX_N",
+    "CvMDetector",
+    "FloatArray",
+    "RankedReference",
+    "cvm_p_value",
+    "cvm_statistic",
+    "cvm_u",
+]
 
 #: ``method="auto"`` in scipy is exact iff both sample sizes are at most this
 EXACT_MAX_N = 20
@@ -110,6 +119,8 @@ class CvMDetector(PerFeatureDetector):
     """
 
     default_min_effect_size: ClassVar[float] = 0.05
+    #: numeric features only, whole columns
+    capabilities: ClassVar[Capabilities] = Capabilities(frozenset({"numeric"}))
 
     _references: dict[str, RankedReference]
 

@@ -22,10 +22,18 @@ from scipy.stats import kstwo
 from scipy.stats._stats_pythran import _compute_outer_prob_inside_method
 
 from driftline.detector._base import Frame, as_float_column, register_detector
+from driftline.detector._capabilities import Capabilities
 from driftline.detector._univariate import FeatureTest, PerFeatureDetector
 from driftline.errors import ValidationError
 
-__all__ = ["EXACT_MAX_N", "KSDetector", "ks_p_value", "ks_statistic"]
+__all__ = [
+    "EXACT_MAX_N",
+    "FloatArray",
+    "KSDetector",
+    "SortedReference",
+    "ks_p_value",
+    "ks_statistic",
+]
 
 #: scipy's ``MAX_AUTO_N``: ``method="auto"`` is exact iff both sample sizes are at most this
 EXACT_MAX_N = 10_000
@@ -140,6 +148,8 @@ class KSDetector(PerFeatureDetector):
     """
 
     default_min_effect_size: ClassVar[float] = 0.1
+    #: numeric features only, whole columns
+    capabilities: ClassVar[Capabilities] = Capabilities(frozenset({"numeric"}))
 
     _references: dict[str, SortedReference]
 

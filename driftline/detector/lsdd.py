@@ -30,6 +30,7 @@ import numpy.typing as npt
 from driftline.detector._base import Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
 from driftline.detector._kernels import (
+    DEFAULT_MAX_SAMPLES,
     PermutationDetector,
     PermutationTest,
     gaussian_kernel,
@@ -80,7 +81,7 @@ class LSDDDetector(PermutationDetector):
         standardize: bool = True,
         min_samples: int = 30,
         min_effect_size: float = 0.0,
-        max_samples: int = 20_000,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
         median_sample_size: int = 2000,
         seed: int = 0,
     ) -> None:

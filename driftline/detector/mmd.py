@@ -30,6 +30,7 @@ import numpy.typing as npt
 from driftline.detector._base import Frame, register_detector
 from driftline.detector._encoding import FloatMatrix, FrameEncoder
 from driftline.detector._kernels import (
+    DEFAULT_MAX_SAMPLES,
     PermutationDetector,
     PermutationTest,
     Vector,
@@ -44,6 +45,7 @@ from driftline.errors import ConfigurationError, ValidationError
 
 __all__ = [
     "MMDDetector",
+    "MiB",
     "PermutationTest",
     "gaussian_kernel",
     "median_bandwidth",
@@ -98,7 +100,7 @@ class MMDDetector(PermutationDetector):
         standardize: bool = True,
         min_samples: int = 30,
         min_effect_size: float = 1e-3,
-        max_samples: int = 20_000,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
         median_sample_size: int = 2000,
         kernel_cache_bytes: int = 256 * MiB,
         block_bytes: int = 64 * MiB,

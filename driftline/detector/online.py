@@ -27,7 +27,7 @@ from driftline.detector._encoding import FloatMatrix
 from driftline.detector._kernels import gaussian_kernel, median_bandwidth, subsample
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
-__all__ = ["OnlineMMDDetector"]
+__all__ = ["BOOTSTRAP_CHUNK", "MAX_SPLIT_ATTEMPTS", "OnlineMMDDetector"]
 
 #: how many random reference splits ``fit`` tries to find one whose initial window is quiet
 MAX_SPLIT_ATTEMPTS = 100

@@ -1,4 +1,11 @@
-"""A monitor: which model, which features, which test, over which windows, against what."""
+"""A monitor: a kind (what is computed) + its settings, over which windows, against what.
+
+``Monitor.create`` validates the settings with the kind's own pydantic model, so a bad setting
+fails when the monitor is defined, not at its first window::
+
+    Monitor.create("fraud-ks", "fraud", kind="drift", test="ks", window=WindowSpec.tumbling(3600))
+    Monitor.drift("fraud-ks", "fraud", "ks", WindowSpec.tumbling(3600))   # the same, shorter
+"""
 
 from __future__ import annotations
 
@@ -7,59 +14,57 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from driftline.engine.windows import ReferenceSpec, WindowSpec
 from driftline.errors import ConfigurationError
-from driftline.ingest.events import FeatureKind
 
-__all__ = ["Monitor", "kinds_for_test"]
+__all__ = ["MONITOR_ID", "Monitor"]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-
-#: the feature kinds each test can take; a test not listed takes both (encoded if needed)
-_TEST_KINDS: dict[str, frozenset[FeatureKind]] = {
-    "ks": frozenset({FeatureKind.NUMERIC}),
-    "cvm": frozenset({FeatureKind.NUMERIC}),
-    "wasserstein": frozenset({FeatureKind.NUMERIC}),
-    "chi2": frozenset({FeatureKind.CATEGORICAL}),
-}
-#: tests that see all features at once and so read a bounded sample, not whole columns
-MULTIVARIATE_TESTS = frozenset({"mmd", "lsdd"})
-
-
-def kinds_for_test(test: str) -> frozenset[FeatureKind]:
-    return _TEST_KINDS.get(test, frozenset(FeatureKind))
+#: what a monitor id may look like (ids appear in result rows, URLs and alert labels)
+MONITOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 
 @dataclass(frozen=True, slots=True)
 class Monitor:
-    """``features=()`` means every feature of the model's current schema the test can take.
-
-    ``max_rows`` bounds the rows read per window and per reference: larger windows are read as
-    a deterministic sample (same window -> same rows), so memory stays bounded.
-    """
+    """``features=()`` means every feature of the model's current schema the kind can take;
+    ``settings`` is the kind's validated settings model (``kinds.get_kind(kind).settings``)."""
 
     id: str
     model: str
-    test: str = "ks"
+    kind: str
+    settings: BaseModel
     window: WindowSpec = field(default_factory=WindowSpec)
     reference: ReferenceSpec = field(default_factory=ReferenceSpec.training)
     features: tuple[str, ...] = ()
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    max_rows: int = 200_000
-    sample_seed: int = 0
 
     def __post_init__(self) -> None:
-        if not _ID.match(self.id):
-            raise ConfigurationError(f"monitor id {self.id!r} must match {_ID.pattern}")
-        if self.max_rows < 1:
-            raise ConfigurationError(f"monitor {self.id!r}: max_rows must be >= 1")
+        if not MONITOR_ID.fullmatch(self.id):
+            raise ConfigurationError(f"monitor id {self.id!r} must match {MONITOR_ID.pattern}")
+
+    @classmethod
+    def create(cls, id: str, model: str, *, kind: str = "drift",
+               window: WindowSpec | None = None, reference: ReferenceSpec | None = None,
+               features: tuple[str, ...] = (), **settings: Any) -> Monitor:
+        """A monitor whose ``settings`` are validated by the kind's settings model."""
+        from driftline.engine.kinds import get_kind
+
+        parsed = get_kind(kind).parse_settings(settings, where=f"monitor {id!r}")
+        return cls(id, model, kind, parsed, window or WindowSpec(),
+                   reference or ReferenceSpec.training(), tuple(features))
+
+    @classmethod
+    def drift(cls, id: str, model: str, test: str = "ks", window: WindowSpec | None = None,
+              reference: ReferenceSpec | None = None, features: tuple[str, ...] = (),
+              settings: Mapping[str, Any] | None = None, *, max_rows: int = 200_000,
+              sample_seed: int = 0) -> Monitor:
+        """A drift monitor: ``test`` is a detector name, ``settings`` the detector's own."""
+        return cls.create(id, model, kind="drift", window=window, reference=reference,
+                          features=features, test=test, settings=dict(settings or {}),
+                          max_rows=max_rows, sample_seed=sample_seed)
 
     @property
-    def multivariate(self) -> bool:
-        return self.test in MULTIVARIATE_TESTS
-
-    def row_limit(self) -> int:
-        """Multivariate tests cost O(n^2): read at most their own cap."""
-        if self.multivariate:
-            return min(self.max_rows, int(self.settings.get("max_samples", 5_000)))
-        return self.max_rows
+    def key(self) -> tuple[Any, ...]:
+        """Everything that defines what the monitor computes (a changed monitor refits)."""
+        return (self.id, self.model, self.kind, self.settings.model_dump_json(), self.window,
+                self.reference, self.features)

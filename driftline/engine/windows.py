@@ -23,7 +23,7 @@ from typing import Literal
 
 from driftline.errors import ConfigurationError
 
-__all__ = ["ReferenceSpec", "Span", "WindowSpec"]
+__all__ = ["WEEK_S", "ReferenceSpec", "Span", "WindowSpec"]
 
 WEEK_S = 7 * 24 * 3600.0
 

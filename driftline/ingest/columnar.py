@@ -35,177 +35,44 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
 from driftline.errors import ValidationError
-from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE
+from driftline.ingest._column_values import (
+    CATEGORICAL,
+    COLUMNS,
+    F64,
+    NUMERIC,
+    Mask,
+    Rows,
+    all_strings,
+    as_numbers,
+    as_objects,
+    column_length,
+    infer_array,
+    null_mask,
+    present_mask,
+    take,
+    value_at,
+)
 from driftline.ingest.events import (
-    MAX_FEATURES,
-    MAX_TIMESTAMP,
-    MIN_TIMESTAMP,
     EventBatch,
-    FeatureKind,
     Rejection,
-    _Bad,
     _event_id,
     _feature_value,
     _prediction,
     _tags,
+)
+from driftline.ingest.validation import (
+    FEATURE_NAME_RULE,
+    MAX_TIMESTAMP,
+    MIN_TIMESTAMP,
+    FeatureKind,
     check_model_name,
+    is_feature_name,
     parse_timestamp,
 )
-from driftline.ingest.sdk._columns import BINARY_MAGIC
 
-__all__ = ["COLUMNS", "column_length", "decode_binary", "frame_columns", "validate_columns"]
-
-#: the keys a columnar batch may have
-COLUMNS = ("event_id", "timestamp", "model_version", "prediction", "prediction_label",
-           "latency_ms", "tags", "features")
-_ROW_COLUMNS = ("event_id", "timestamp", "prediction", "prediction_label", "latency_ms", "tags")
-_NUMBER_KINDS = "fiub"
-_NUMBER_TYPES = frozenset({float, int, bool, type(None), np.float64, np.float32, np.float16,
-                           np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32,
-                           np.uint16, np.uint8, np.bool_})
-_STRING_TYPES = frozenset({str, type(None)})
-_NUMERIC = FeatureKind.NUMERIC
-_CATEGORICAL = FeatureKind.CATEGORICAL
-
-F64 = npt.NDArray[np.float64]
-Mask = npt.NDArray[np.bool_]
-
-
-def _is_column(values: object) -> bool:
-    return isinstance(values, list | tuple | np.ndarray) or (
-        hasattr(values, "__len__") and hasattr(values, "__getitem__")
-        and not isinstance(values, str | bytes | Mapping))
-
-
-def column_length(columns: object) -> int:
-    """The number of rows of a columnar batch.
-
-    Raises ``ValidationError`` (``field`` names the column) for anything that is not a mapping
-    of known columns of one length.
-    """
-    if not isinstance(columns, Mapping):
-        raise ValidationError(f"expected an object of columns, got {type(columns).__name__}",
-                              field="columns")
-    lengths: dict[str, int] = {}
-    for key, values in columns.items():
-        if key not in COLUMNS:
-            raise ValidationError(f"unknown column {key!r}; expected some of {', '.join(COLUMNS)}",
-                                  field=f"columns.{key}")
-        if key == "features":
-            if not isinstance(values, Mapping):
-                raise ValidationError(
-                    f"expected an object of feature -> values, got {type(values).__name__}",
-                    field="columns.features")
-            if len(values) > MAX_FEATURES:
-                raise ValidationError(f"{len(values)} features exceed the limit of {MAX_FEATURES}",
-                                      field="columns.features")
-            for name, feature in values.items():
-                lengths[f"features.{name}"] = _length(f"features.{name}", feature)
-        elif key == "model_version" and (values is None or isinstance(values, str)):
-            continue
-        elif values is not None:
-            lengths[key] = _length(key, values)
-    if not lengths:
-        return 0
-    (first, n), *others = lengths.items()
-    for key, length in others:
-        if length != n:
-            raise ValidationError(f"column {key!r} has {length} values but {first!r} has {n}",
-                                  field=f"columns.{key}")
-    return n
-
-
-def _length(key: str, values: object) -> int:
-    if not _is_column(values):
-        raise ValidationError(f"expected an array, got {type(values).__name__}",
-                              field=f"columns.{key}")
-    if isinstance(values, np.ndarray) and values.ndim != 1:
-        raise ValidationError(f"expected a 1-d array, got shape {values.shape}",
-                              field=f"columns.{key}")
-    return len(values)  # type: ignore[arg-type]
-
-
-class _Rows:
-    """Which rows are still good, and why the others are not (the first reason per row)."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.ok: Mask = np.ones(n, dtype=np.bool_)
-        self.rejections: list[Rejection] = []
-        self.ids: Any = None  # the event ids given (for rejections), once checked
-
-    def reject(self, index: int, field: str, reason: str) -> None:
-        if self.ok[index]:
-            self.ok[index] = False
-            event_id = None
-            if self.ids is not None:
-                value = self.ids[index]
-                event_id = value if isinstance(value, str) else None
-            self.rejections.append(Rejection(index, field, reason, event_id))
-
-    def reject_where(self, bad: Mask, field: str, reason: Callable[[int], str]) -> None:
-        for index in np.flatnonzero(bad & self.ok).tolist():
-            self.reject(index, field, reason(index))
-
-
-def _value(values: Any, index: int) -> Any:
-    """A value as the client sent it (numpy scalars as Python ones), for messages."""
-    value = values[index]
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
-def _infer(values: Any) -> npt.NDArray[Any] | None:
-    """``values`` as a 1-d numpy array with an inferred dtype, or None when it is not one."""
-    if isinstance(values, np.ndarray):
-        return values
-    if isinstance(values, list) and values and type(values[0]) is str:
-        return None  # strings: numpy would copy them all to decide nothing
-    try:
-        array = np.asarray(values)
-    except (ValueError, TypeError):  # ragged nested lists
-        return None
-    return array if array.ndim == 1 else None
-
-
-def _numbers(values: Any) -> F64 | None:
-    """Numbers and nulls as float64 (null -> NaN), or None when there is anything else."""
-    array = _infer(values)
-    if array is not None and array.dtype.kind in _NUMBER_KINDS:
-        return array.astype(np.float64, copy=False)
-    if (array is None or array.dtype.kind == "O") and set(map(type, values)) <= _NUMBER_TYPES:
-        return np.array(values, dtype=np.float64)
-    return None
-
-
-def _strings(values: Any) -> bool:
-    """True when every value is a string or null."""
-    if isinstance(values, np.ndarray):
-        return values.dtype.kind == "U" or (
-            values.dtype.kind == "O" and set(map(type, values)) <= _STRING_TYPES)
-    return set(map(type, values)) <= _STRING_TYPES
-
-
-def _as_objects(values: Any) -> npt.NDArray[Any]:
-    if isinstance(values, np.ndarray) and values.dtype.kind == "O":
-        return values
-    out = np.empty(len(values), dtype=object)
-    out[:] = values.tolist() if isinstance(values, np.ndarray) else values
-    return out
-
-
-def _nulls(values: npt.NDArray[Any]) -> Mask:
-    """Where an object array holds None."""
-    nulls: Mask = values == None  # noqa: E711 - elementwise on an object array
-    return nulls
-
-
-def _present(values: Any) -> Mask:
-    """Rows where a str/None column has a value."""
-    return ~_nulls(_as_objects(values))
+__all__ = ["COLUMNS", "column_length", "frame_columns", "validate_columns"]
 
 
 def validate_columns(
@@ -222,12 +89,9 @@ def validate_columns(
     takes the kind of its first value, as the row path does). Raises ``ValidationError`` for
     what is wrong with the batch as a whole (bad model name, unknown column, lengths differ).
     """
-    try:
-        check_model_name(model)
-    except _Bad as bad:
-        raise ValidationError(bad.reason, field="model") from None
+    check_model_name(model)
     n = column_length(columns)
-    rows = _Rows(n)
+    rows = Rows(n)
     now = time.time() if now is None else now
 
     event_id = _event_ids(columns.get("event_id"), rows)
@@ -237,7 +101,7 @@ def validate_columns(
     features: dict[str, tuple[FeatureKind, Any, Mask]] = {}
     raw_features: Mapping[str, Any] = columns.get("features") or {}
     for name, values in raw_features.items():
-        if not isinstance(name, str) or not FEATURE_NAME.match(name):
+        if not is_feature_name(name):
             _bad_feature_name(name, values, rows)
             continue
         found = _feature(name, values, known_kinds.get(name), rows)
@@ -251,7 +115,7 @@ def validate_columns(
 
     ok = rows.ok
     everything = bool(ok.all())
-    keep: Callable[[Any], Any] = (lambda c: c) if everything else (lambda c: _take(c, ok))
+    keep: Callable[[Any], Any] = (lambda c: c) if everything else (lambda c: take(c, ok))
     n_kept = n if everything else int(ok.sum())
     batch = EventBatch(
         model,
@@ -266,19 +130,13 @@ def validate_columns(
         indices=np.arange(n) if everything else np.flatnonzero(ok),
     )
     batch.sent = {name for name in raw_features
-                  if isinstance(name, str) and FEATURE_NAME.match(name)}
+                  if is_feature_name(name)}
     for name, (kind, values, present) in features.items():
         if bool(present.any() if everything else (present & ok).any()):
             batch.features[name] = keep(values)
             batch.kinds[name] = kind
     rows.rejections.sort(key=lambda r: r.index)
     return batch, rows.rejections
-
-
-def _take(values: Any, ok: Mask) -> npt.NDArray[Any]:
-    if isinstance(values, np.ndarray):
-        return values[ok]
-    return _as_objects(values)[ok]
 
 
 _id_prefix = os.urandom(6).hex()
@@ -291,7 +149,7 @@ def _new_ids(n: int) -> npt.NDArray[Any]:
     return np.strings.add(prefix, np.arange(n).astype(np.str_)).astype(object)
 
 
-def _event_ids(values: Any, rows: _Rows) -> Any:
+def _event_ids(values: Any, rows: Rows) -> Any:
     """The given ids (list or object array), or None to generate them all."""
     if values is None:
         return None
@@ -306,24 +164,24 @@ def _event_ids(values: Any, rows: _Rows) -> Any:
         rows.ids = values
         return values
     # ints, nulls (generated ids) or bad ids: one by one, as the row path
-    ids = _as_objects(values).copy()
+    ids = as_objects(values).copy()
     for i in range(len(ids)):
         try:
-            ids[i] = _event_id(_value(ids, i))
-        except _Bad as bad:
+            ids[i] = _event_id(value_at(ids, i))
+        except ValidationError as bad:
             ids[i] = None
-            rows.reject(i, bad.field, bad.reason)
+            rows.reject(i, bad.field or "", bad.message)
     rows.ids = ids.copy()  # rejections name the ids the client gave, not generated ones
-    fresh = _nulls(ids)
+    fresh = null_mask(ids)
     if fresh.any():
         ids[fresh] = _new_ids(int(fresh.sum()))
     return ids
 
 
-def _timestamps(values: Any, rows: _Rows, now: float) -> F64:
+def _timestamps(values: Any, rows: Rows, now: float) -> F64:
     if values is None:
         return np.full(rows.n, now, dtype=np.float64)
-    array = _infer(values)
+    array = infer_array(values)
     if array is not None and array.dtype.kind == "M":
         ts = array.astype("datetime64[ns]").astype(np.int64) / 1e9
         ts[np.isnat(array)] = now
@@ -333,21 +191,21 @@ def _timestamps(values: Any, rows: _Rows, now: float) -> F64:
         ts = np.empty(rows.n, dtype=np.float64)
         for i in range(rows.n):
             try:
-                ts[i] = parse_timestamp(_value(values, i), now=now)
-            except _Bad as bad:
+                ts[i] = parse_timestamp(value_at(values, i), now=now)
+            except ValidationError as bad:
                 ts[i] = now
-                rows.reject(i, bad.field, bad.reason)
+                rows.reject(i, bad.field or "", bad.message)
         return ts
     with np.errstate(invalid="ignore"):
         outside = ~((ts >= MIN_TIMESTAMP) & (ts < MAX_TIMESTAMP))
     if outside.any():
         rows.reject_where(outside, "timestamp", lambda i: (
-            f"timestamp {_value(values, i)!r} is outside 2000-01-01..2100-01-01 "
+            f"timestamp {value_at(values, i)!r} is outside 2000-01-01..2100-01-01 "
             "(epoch seconds expected, not milliseconds)"))
     return ts
 
 
-def _versions(values: Any, rows: _Rows) -> Any:
+def _versions(values: Any, rows: Rows) -> Any:
     if values is None:
         return ""
     if isinstance(values, str):
@@ -357,7 +215,7 @@ def _versions(values: Any, rows: _Rows) -> Any:
         return values
     if set(map(type, values)) == {str} and max(map(len, values)) <= 128:
         return values
-    out = _as_objects(values).copy()
+    out = as_objects(values).copy()
     for i, value in enumerate(out):
         if value is None:
             out[i] = ""
@@ -368,7 +226,7 @@ def _versions(values: Any, rows: _Rows) -> Any:
     return out
 
 
-def _bad_feature_name(name: object, values: Any, rows: _Rows) -> None:
+def _bad_feature_name(name: object, values: Any, rows: Rows) -> None:
     reason = f"feature name {name!r} must be {FEATURE_NAME_RULE}"
     for i in range(rows.n):
         value = values[i]
@@ -377,47 +235,48 @@ def _bad_feature_name(name: object, values: Any, rows: _Rows) -> None:
 
 
 def _kind_reason(expected: FeatureKind, values: Any) -> Callable[[int], str]:
-    return lambda i: f"expected a {expected.value} value (as registered), got {_value(values, i)!r}"
+    return lambda i: (f"expected a {expected.value} value (as registered), "
+                      f"got {value_at(values, i)!r}")
 
 
 def _feature(name: str, values: Any, known: FeatureKind | None,
-             rows: _Rows) -> tuple[FeatureKind, Any, Mask] | None:
+             rows: Rows) -> tuple[FeatureKind, Any, Mask] | None:
     """(kind, stored column, rows with a value) of one feature column; None if all missing."""
     field = f"features.{name}"
-    numbers = _numbers(values)
+    numbers = as_numbers(values)
     if numbers is not None:
         missing = np.isnan(numbers)
         infinite = np.isinf(numbers)
         if infinite.any():
             rows.reject_where(infinite, field,
-                              lambda i: f"expected a finite number, got {_value(values, i)!r}")
+                              lambda i: f"expected a finite number, got {value_at(values, i)!r}")
             numbers = np.where(infinite, np.nan, numbers)
             missing |= infinite
         present = ~missing
-        if known is _CATEGORICAL:
-            rows.reject_where(present, field, _kind_reason(_CATEGORICAL, values))
+        if known is CATEGORICAL:
+            rows.reject_where(present, field, _kind_reason(CATEGORICAL, values))
             return None
-        return _NUMERIC, numbers, present
-    if _strings(values):
-        present = _present(values)
-        if known is _NUMERIC:
-            rows.reject_where(present, field, _kind_reason(_NUMERIC, values))
+        return NUMERIC, numbers, present
+    if all_strings(values):
+        present = present_mask(values)
+        if known is NUMERIC:
+            rows.reject_where(present, field, _kind_reason(NUMERIC, values))
             return None
-        return _CATEGORICAL, values, present
+        return CATEGORICAL, values, present
     return _mixed_feature(name, values, known, rows)
 
 
 def _mixed_feature(name: str, values: Any, known: FeatureKind | None,
-                   rows: _Rows) -> tuple[FeatureKind, Any, Mask] | None:
+                   rows: Rows) -> tuple[FeatureKind, Any, Mask] | None:
     """A column of mixed types, value by value with the row path's rules."""
     field = f"features.{name}"
     kinds: list[FeatureKind | None] = []
     parsed: list[Any] = []
     for i in range(rows.n):
         try:
-            kind, value = _feature_value(name, _value(values, i))
-        except _Bad as bad:
-            rows.reject(i, bad.field, bad.reason)
+            kind, value = _feature_value(name, value_at(values, i))
+        except ValidationError as bad:
+            rows.reject(i, bad.field or "", bad.message)
             kind, value = None, None
         kinds.append(kind)
         parsed.append(value)
@@ -436,42 +295,42 @@ def _mixed_feature(name: str, values: Any, known: FeatureKind | None,
             parsed[i] = None
         else:
             present[i] = True
-    if expected is _NUMERIC:
+    if expected is NUMERIC:
         column: Any = np.array([math.nan if v is None else v for v in parsed], dtype=np.float64)
     else:
-        column = _as_objects(parsed)
+        column = as_objects(parsed)
     return expected, column, present
 
 
-def _predictions(values: Any, rows: _Rows) -> tuple[F64, Any, Any]:
+def _predictions(values: Any, rows: Rows) -> tuple[F64, Any, Any]:
     """(number, label or None, probabilities JSON or None) columns."""
     if values is None:
         return np.full(rows.n, math.nan), None, None
-    numbers = _numbers(values)
+    numbers = as_numbers(values)
     if numbers is not None:
         infinite = np.isinf(numbers)
         if infinite.any():
             rows.reject_where(infinite, "prediction",
-                              lambda i: f"expected a finite number, got {_value(values, i)!r}")
+                              lambda i: f"expected a finite number, got {value_at(values, i)!r}")
         return numbers, None, None
     number = np.empty(rows.n, dtype=np.float64)
     label = np.empty(rows.n, dtype=object)
     probs = np.empty(rows.n, dtype=object)
     for i in range(rows.n):
         try:
-            number[i], label[i], probs[i] = _prediction(_value(values, i))
-        except _Bad as bad:
+            number[i], label[i], probs[i] = _prediction(value_at(values, i))
+        except ValidationError as bad:
             number[i], label[i], probs[i] = math.nan, None, ""
-            rows.reject(i, bad.field, bad.reason)
+            rows.reject(i, bad.field or "", bad.message)
     return number, label, probs
 
 
-def _labels(values: Any, derived: Any, rows: _Rows) -> Any:
+def _labels(values: Any, derived: Any, rows: Rows) -> Any:
     """The ``prediction_label`` column, where given, over the labels of class predictions."""
     if values is None:
         return derived
-    if not _strings(values):
-        out = _as_objects(values).copy()
+    if not all_strings(values):
+        out = as_objects(values).copy()
         for i, value in enumerate(out):
             if value is not None and not isinstance(value, str):
                 out[i] = None
@@ -479,20 +338,20 @@ def _labels(values: Any, derived: Any, rows: _Rows) -> Any:
         values = out
     if derived is None:
         return values
-    merged = _as_objects(values).copy()
-    missing = _nulls(merged)
+    merged = as_objects(values).copy()
+    missing = null_mask(merged)
     merged[missing] = derived[missing]
     return merged
 
 
-def _latencies(values: Any, rows: _Rows) -> F64:
+def _latencies(values: Any, rows: Rows) -> F64:
     if values is None:
         return np.full(rows.n, math.nan)
-    numbers = _numbers(values)
+    numbers = as_numbers(values)
     if numbers is None:
         numbers = np.full(rows.n, math.nan)
         for i in range(rows.n):
-            value = _value(values, i)
+            value = value_at(values, i)
             if value is None:
                 continue
             if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
@@ -503,124 +362,26 @@ def _latencies(values: Any, rows: _Rows) -> F64:
     negative = numbers < 0
     if negative.any():
         rows.reject_where(negative, "latency_ms",
-                          lambda i: f"expected a non-negative number, got {_value(values, i)!r}")
+                          lambda i: f"expected a non-negative number, got {value_at(values, i)!r}")
     return numbers
 
 
-def _tag_column(values: Any, rows: _Rows) -> Any:
+def _tag_column(values: Any, rows: Rows) -> Any:
     if values is None:
         return None
     out = np.empty(rows.n, dtype=object)
     for i in range(rows.n):
-        value = _value(values, i)
+        value = value_at(values, i)
         try:
             out[i] = _tags(value) if value else ""
-        except _Bad as bad:
+        except ValidationError as bad:
             out[i] = ""
-            rows.reject(i, bad.field, bad.reason)
+            rows.reject(i, bad.field or "", bad.message)
     return out
 
 
-def frame_columns(
-    df: Any,
-    *,
-    timestamp: str | None = "timestamp",
-    prediction: str | None = "prediction",
-    event_id: str | None = "event_id",
-    model_version: str | None = "model_version",
-    prediction_label: str | None = "prediction_label",
-    latency_ms: str | None = "latency_ms",
-) -> dict[str, Any]:
-    """A pandas DataFrame as a columnar batch of numpy arrays (no per-row Python).
+def frame_columns(df: Any, **names: str | None) -> dict[str, Any]:
+    """Deprecated alias of ``driftline.ingest.frames.frame_columns``."""
+    from driftline.ingest.frames import frame_columns as convert
 
-    The named columns (when present) are the event fields, every other column a feature:
-    numeric and boolean ones as float64 (NA -> NaN), the others as objects (NA -> None).
-    """
-    import pandas as pd
-
-    special = {"event_id": event_id, "timestamp": timestamp, "model_version": model_version,
-               "prediction": prediction, "prediction_label": prediction_label,
-               "latency_ms": latency_ms}
-    taken = {name for name in special.values() if name is not None and name in df.columns}
-    columns: dict[str, Any] = {}
-    for key, name in special.items():
-        if name is None or name not in df.columns:
-            continue
-        series = df[name]
-        if key == "timestamp" and pd.api.types.is_datetime64_any_dtype(series.dtype):
-            if getattr(series.dtype, "tz", None) is not None:
-                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            columns[key] = series.to_numpy(dtype="datetime64[ns]")
-        elif key in ("timestamp", "prediction", "latency_ms") and _numeric_dtype(series):
-            columns[key] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            columns[key] = _object_values(series)
-    features: dict[str, Any] = {}
-    for name in df.columns:
-        if name in taken:
-            continue
-        series = df[name]
-        if _numeric_dtype(series):
-            features[str(name)] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            features[str(name)] = _object_values(series)
-    columns["features"] = features
-    return columns
-
-
-def _numeric_dtype(series: Any) -> bool:
-    import pandas as pd
-
-    dtype = series.dtype
-    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
-
-
-def _object_values(series: Any) -> npt.NDArray[Any]:
-    values: npt.NDArray[Any] = series.astype(object).to_numpy(dtype=object)
-    missing = series.isna().to_numpy(dtype=np.bool_)
-    if missing.any():
-        values = values.copy()
-        values[missing] = None
-    return values
-
-
-def decode_binary(raw: bytes) -> dict[str, Any]:
-    """The envelope of a binary columnar body (see ``driftline.ingest.sdk._columns``), with
-    each numeric column a read-only float64 array over the body (no copy)."""
-    head = len(BINARY_MAGIC) + 4
-    if raw[: len(BINARY_MAGIC)] != BINARY_MAGIC or len(raw) < head:
-        raise ValidationError(f"a binary columnar body starts with {BINARY_MAGIC!r}", field="")
-    size = int.from_bytes(raw[len(BINARY_MAGIC):head], "little")
-    try:
-        envelope = orjson.loads(raw[head:head + size])
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"the binary body's header is not valid JSON: {exc}",
-                              field="") from None
-    n = envelope.get("n") if isinstance(envelope, dict) else None
-    columns = envelope.get("columns") if isinstance(envelope, dict) else None
-    if not isinstance(n, int) or n < 0 or not isinstance(columns, dict):
-        raise ValidationError("the binary body's header needs `n` and `columns`", field="")
-    start = head + size + (-(head + size) % 8)
-    n_buffers = (len(raw) - start) // 8 // n if n else 0
-    if n and (len(raw) - start) != n_buffers * n * 8:
-        raise ValidationError(f"the binary body's buffers are not whole columns of {n} doubles",
-                              field="")
-
-    def unpack(key: str, value: Any) -> Any:
-        if isinstance(value, dict) and set(value) == {"f64"}:
-            k = value["f64"]
-            if not isinstance(k, int) or not 0 <= k < n_buffers:
-                raise ValidationError(f"buffer {k!r} is not in the body ({n_buffers} buffers)",
-                                      field=f"columns.{key}")
-            return np.frombuffer(raw, dtype="<f8", count=n, offset=start + k * n * 8)
-        return value
-
-    features = columns.get("features", {})
-    if isinstance(features, dict):
-        columns["features"] = {name: unpack(f"features.{name}", v) for name, v in features.items()}
-    for key in list(columns):
-        if key != "features":
-            columns[key] = unpack(key, columns[key])
-    del envelope["n"]
-    out: dict[str, Any] = envelope
-    return out
+    return convert(df, **names)

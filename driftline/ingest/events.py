@@ -16,24 +16,32 @@ columnar batch per model and a ``Rejection`` (index, field, reason) for each bad
 
 from __future__ import annotations
 
-import enum
 import json
 import math
-import re
-import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from driftline.ingest._names import FEATURE_NAME, FEATURE_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE
+from driftline.errors import ValidationError
+from driftline.ingest.validation import (
+    MAX_TIMESTAMP,
+    MIN_TIMESTAMP,
+    TAG_NAME,
+    FeatureKind,
+    check_feature_name,
+    check_model_name,
+    parse_timestamp,
+    value_kind,
+)
 
 __all__ = [
     "MAX_FEATURES",
+    "MAX_TIMESTAMP",
+    "MIN_TIMESTAMP",
     "Column",
     "EventBatch",
     "FeatureKind",
@@ -46,18 +54,8 @@ __all__ = [
     "validate_labels",
 ]
 
-TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 #: a guard against a client sending a dict of thousands of keys as "features" by mistake
 MAX_FEATURES = 2000
-#: timestamps before this are almost certainly milliseconds or garbage (2000-01-01)
-MIN_TIMESTAMP = 946_684_800.0
-#: and after this (2100-01-01)
-MAX_TIMESTAMP = 4_102_444_800.0
-
-
-class FeatureKind(enum.StrEnum):
-    NUMERIC = "numeric"
-    CATEGORICAL = "categorical"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,65 +143,24 @@ class LabelBatch:
         return len(self.event_id)
 
 
-class _Bad(Exception):  # noqa: N818 - private control flow, never escapes
+class _RowError(ValidationError):
+    """A ``ValidationError`` built as ``(field, reason)``: how this module's checks report."""
+
     def __init__(self, field: str, reason: str):
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
-
-
-def check_model_name(name: object, field: str = "model") -> str:
-    if not isinstance(name, str) or not MODEL_NAME.match(name):
-        raise _Bad(field, f"expected a model name of {MODEL_NAME_RULE}, got {name!r}")
-    return name
-
-
-def check_feature_name(name: object, field: str = "features") -> str:
-    if not isinstance(name, str) or not FEATURE_NAME.match(name):
-        raise _Bad(field, f"feature name {name!r} must be {FEATURE_NAME_RULE}")
-    return name
-
-
-def parse_timestamp(value: object, field: str = "timestamp", now: float | None = None) -> float:
-    """Epoch seconds (UTC) from None (now), a number of epoch seconds, or an ISO-8601 string."""
-    if value is None:
-        return time.time() if now is None else now
-    if isinstance(value, bool):
-        raise _Bad(field, f"expected epoch seconds or an ISO-8601 string, got {value!r}")
-    if isinstance(value, int | float):
-        ts = float(value)
-    elif isinstance(value, datetime):
-        ts = (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise _Bad(field, f"expected an ISO-8601 timestamp, got {value!r}") from None
-        ts = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-    else:
-        raise _Bad(field, f"expected epoch seconds or an ISO-8601 string, got {value!r}")
-    if not math.isfinite(ts) or not MIN_TIMESTAMP <= ts < MAX_TIMESTAMP:
-        raise _Bad(field, f"timestamp {value!r} is outside 2000-01-01..2100-01-01 "
-                          "(epoch seconds expected, not milliseconds)")
-    return ts
+        super().__init__(reason, field=field)
 
 
 def _feature_value(name: str, value: object) -> tuple[FeatureKind | None, Any]:
-    if value is None:
-        return None, None
-    if isinstance(value, bool):
-        return FeatureKind.NUMERIC, float(value)
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-        if math.isnan(number):
-            return None, None
+    try:
+        kind = value_kind(value)
+    except ValidationError as bad:
+        raise _RowError(f"features.{name}", bad.message) from None
+    if kind is FeatureKind.NUMERIC:
+        number = float(value)  # type: ignore[arg-type]  # value_kind: a real number
         if math.isinf(number):
-            raise _Bad(f"features.{name}", f"expected a finite number, got {value!r}")
-        return FeatureKind.NUMERIC, number
-    if isinstance(value, str):
-        return FeatureKind.CATEGORICAL, value
-    raise _Bad(f"features.{name}",
-               f"expected a number, a string or null, got {type(value).__name__}")
+            raise _RowError(f"features.{name}", f"expected a finite number, got {value!r}")
+        return kind, number
+    return kind, value
 
 
 def _prediction(value: object) -> tuple[float, str | None, str]:
@@ -213,7 +170,7 @@ def _prediction(value: object) -> tuple[float, str | None, str]:
         return float(value), None, ""
     if isinstance(value, int | float | np.integer | np.floating):
         if not math.isfinite(float(value)):
-            raise _Bad("prediction", f"expected a finite number, got {value!r}")
+            raise _RowError("prediction", f"expected a finite number, got {value!r}")
         return float(value), None, ""
     if isinstance(value, str):
         return math.nan, value, ""
@@ -221,11 +178,11 @@ def _prediction(value: object) -> tuple[float, str | None, str]:
         probs: dict[str, float] = {}
         for cls, p in value.items():
             if not isinstance(p, int | float) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
-                raise _Bad(f"prediction.{cls}", f"expected a probability in [0, 1], got {p!r}")
+                raise _RowError(f"prediction.{cls}", f"expected a probability in [0, 1], got {p!r}")
             probs[str(cls)] = float(p)
         best = max(probs, key=probs.__getitem__)
         return probs[best], best, json.dumps(probs, separators=(",", ":"))
-    raise _Bad("prediction", "expected a number, a class name or a {class: probability} "
+    raise _RowError("prediction", "expected a number, a class name or a {class: probability} "
                              f"object, got {type(value).__name__}")
 
 
@@ -250,13 +207,13 @@ def validate_events(
         event_id: str | None = None
         try:
             if not isinstance(raw, Mapping):
-                raise _Bad("", f"expected an object, got {type(raw).__name__}")
+                raise _RowError("", f"expected an object, got {type(raw).__name__}")
             event_id = _event_id(raw.get("event_id"))
             model = check_model_name(raw.get("model", default_model))
             batch = batches.get(model) or batches.setdefault(model, _EventRows(model))
             row = _row(raw, known_kinds.get(model, _NO_KINDS), batch.kinds, good_names, now)
-        except _Bad as bad:
-            rejections.append(Rejection(index, bad.field, bad.reason, event_id))
+        except ValidationError as bad:
+            rejections.append(Rejection(index, bad.field or "", bad.message, event_id))
             continue
         features, new_kinds, ts, version, prediction, latency, tags = row
         if new_kinds:
@@ -300,12 +257,13 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
         ts = parse_timestamp(stamp, now=now)
     version = raw.get("model_version", "")
     if not isinstance(version, str) or len(version) > 128:
-        raise _Bad("model_version", f"expected a string of at most 128 chars, got {version!r}")
+        raise _RowError("model_version", f"expected a string of at most 128 chars, got {version!r}")
     raw_features = raw.get("features", _NO_KINDS)
     if not isinstance(raw_features, Mapping):
-        raise _Bad("features", f"expected an object, got {type(raw_features).__name__}")
+        raise _RowError("features", f"expected an object, got {type(raw_features).__name__}")
     if len(raw_features) > MAX_FEATURES:
-        raise _Bad("features", f"{len(raw_features)} features exceed the limit of {MAX_FEATURES}")
+        raise _RowError("features",
+                        f"{len(raw_features)} features exceed the limit of {MAX_FEATURES}")
     features: dict[str, Any] = {}
     new_kinds: dict[str, FeatureKind] = {}
     for name, value in raw_features.items():
@@ -317,7 +275,7 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
             if value != value:  # NaN: missing
                 continue
             if value in _INFINITIES:
-                raise _Bad(f"features.{name}", f"expected a finite number, got {value!r}")
+                raise _RowError(f"features.{name}", f"expected a finite number, got {value!r}")
             kind = _NUMERIC
         elif value_type is str:
             kind = _CATEGORICAL
@@ -332,8 +290,9 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
             if expected is None or kind is expected:
                 new_kinds[name] = kind
         if expected is not None and kind is not expected:
-            raise _Bad(f"features.{name}", f"expected a {expected.value} value (as registered), "
-                                           f"got {raw_features[name]!r}")
+            raise _RowError(f"features.{name}",
+                            f"expected a {expected.value} value (as registered), "
+                            f"got {raw_features[name]!r}")
         features[name] = value
     raw_prediction = raw.get("prediction")
     prediction: tuple[float, str | None, str]
@@ -349,7 +308,7 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
     elif isinstance(latency, int | float) and not isinstance(latency, bool) and latency >= 0:
         latency_ms = float(latency)
     else:
-        raise _Bad("latency_ms", f"expected a non-negative number, got {latency!r}")
+        raise _RowError("latency_ms", f"expected a non-negative number, got {latency!r}")
     tags = raw.get("tags")
     tags_json = _tags(tags) if tags else ""
     return features, new_kinds, ts, version, prediction, latency_ms, tags_json
@@ -357,10 +316,10 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
 
 def _tags(tags: object) -> str:
     if not isinstance(tags, Mapping) or not all(
-        isinstance(k, str) and TAG_NAME.match(k) and isinstance(v, str | int | float | bool)
+        isinstance(k, str) and TAG_NAME.fullmatch(k) and isinstance(v, str | int | float | bool)
         for k, v in tags.items()
     ):
-        raise _Bad("tags", "expected an object of name -> string/number")
+        raise _RowError("tags", "expected an object of name -> string/number")
     return json.dumps({k: str(v) for k, v in tags.items()}, separators=(",", ":"),
                       sort_keys=True)
 
@@ -372,7 +331,7 @@ def _event_id(value: object) -> str | None:
         return str(value)
     if isinstance(value, str) and 0 < len(value) <= 128:
         return value
-    raise _Bad("event_id", f"expected a string of 1-128 chars, got {value!r}")
+    raise _RowError("event_id", f"expected a string of 1-128 chars, got {value!r}")
 
 
 def validate_labels(
@@ -385,10 +344,10 @@ def validate_labels(
         event_id: str | None = None
         try:
             if not isinstance(raw, Mapping):
-                raise _Bad("", f"expected an object, got {type(raw).__name__}")
+                raise _RowError("", f"expected an object, got {type(raw).__name__}")
             event_id = _event_id(raw.get("event_id"))
             if event_id is None:
-                raise _Bad("event_id", "required: the id of the event this label belongs to")
+                raise _RowError("event_id", "required: the id of the event this label belongs to")
             model = check_model_name(raw.get("model"))
             value = raw.get("label")
             if isinstance(value, bool) or (
@@ -398,10 +357,10 @@ def validate_labels(
             elif isinstance(value, str) and value:
                 number, cls = math.nan, value
             else:
-                raise _Bad("label", f"expected a finite number or a class name, got {value!r}")
+                raise _RowError("label", f"expected a finite number or a class name, got {value!r}")
             ts = parse_timestamp(raw.get("timestamp"), now=now)
-        except _Bad as bad:
-            rejections.append(Rejection(index, bad.field, bad.reason, event_id))
+        except ValidationError as bad:
+            rejections.append(Rejection(index, bad.field or "", bad.message, event_id))
             continue
         batch = batches.setdefault(model, LabelBatch(model))
         batch.event_id.append(event_id)

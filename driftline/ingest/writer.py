@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from driftline.errors import ValidationError
-from driftline.ingest._names import MODEL_NAME, MODEL_NAME_RULE
 from driftline.ingest.columnar import validate_columns
 from driftline.ingest.events import (
     EventBatch,
@@ -17,10 +15,12 @@ from driftline.ingest.events import (
     validate_events,
     validate_labels,
 )
-from driftline.ingest.store import FeatureSchema, Store
+from driftline.ingest.validation import check_model_name, is_model_name
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from driftline.storage import FeatureSchema, Store
 
 __all__ = ["IngestReport", "Ingestor"]
 
@@ -56,7 +56,7 @@ class Ingestor:
                       default_model: str | None = None) -> IngestReport:
         report = IngestReport()
         models = {str(e.get("model", default_model)) for e in events if isinstance(e, Mapping)}
-        known = {m: self.store.known_kinds(m) for m in models if _plausible(m)}
+        known = {m: self.store.events.known_kinds(m) for m in models if is_model_name(m)}
         batches, report.rejected = validate_events(events, known, default_model=default_model)
         for batch in batches.values():
             self._store_batch(batch, report)
@@ -70,10 +70,8 @@ class Ingestor:
         columns of different lengths, bad model name).
         """
         report = IngestReport()
-        if not _plausible(model):
-            raise ValidationError(f"model name {model!r} must be {MODEL_NAME_RULE}",
-                                  field="model")
-        known = self.store.known_kinds(model)
+        check_model_name(model)
+        known = self.store.events.known_kinds(model)
         batch, report.rejected = validate_columns(model, columns, known)
         self._store_batch(batch, report)
         return report
@@ -97,7 +95,7 @@ class Ingestor:
         datetime column (naive = UTC); missing values (NaN, None, NA) are stored as NULL.
         Columns go to the store as numpy arrays, without per-row Python.
         """
-        from driftline.ingest.columnar import frame_columns
+        from driftline.ingest.frames import frame_columns
 
         return self.ingest_columns(model, frame_columns(
             df, timestamp=timestamp, prediction=prediction, event_id=event_id,
@@ -109,19 +107,15 @@ class Ingestor:
             return
         model = batch.model
         with self._lock:
-            before = self.store.current_schema(model)
-            schema = self.store.evolve_schema(model, batch.kinds, batch.sent)
+            before = self.store.events.current_schema(model)
+            schema = self.store.events.evolve_schema(model, batch.kinds, batch.sent)
             if before is None or schema.version != before.version:
                 report.schema_changes.append(schema)
-        report.accepted += self.store.insert_events(batch, schema)
+        report.accepted += self.store.events.insert(batch, schema)
 
     def ingest_labels(self, labels: Sequence[Mapping[str, Any]]) -> IngestReport:
         report = IngestReport()
         batches, report.rejected = validate_labels(labels)
         for batch in batches.values():
-            report.accepted += self.store.insert_labels(batch)
+            report.accepted += self.store.labels.insert(batch)
         return report
-
-
-def _plausible(model: str) -> bool:
-    return bool(MODEL_NAME.match(model))

@@ -10,8 +10,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from driftline.api import create_app
-from driftline.ingest.store import Store
 from driftline.settings import Settings
+from driftline.storage import Store
 
 with warnings.catch_warnings():
     # starlette asks for httpx2 on import; the client works the same with httpx

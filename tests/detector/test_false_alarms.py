@@ -61,6 +61,7 @@ def test_chi2_false_alarm_rate_on_a_binned_column_is_at_most_alpha(cancer: pd.Da
     assert rejections <= MAX_REJECTIONS
 
 
+@pytest.mark.slow
 def test_bonferroni_keeps_the_family_wise_rate_at_most_alpha(cancer: pd.DataFrame) -> None:
     uncorrected = KSDetector(alpha=ALPHA, correction="none", min_effect_size=0.0)
     detector = KSDetector(alpha=ALPHA, correction="bonferroni", min_effect_size=0.0)

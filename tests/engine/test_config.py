@@ -43,7 +43,8 @@ def test_load_monitors(tmp_path: Path) -> None:
     path = tmp_path / "monitors.toml"
     path.write_text(GOOD)
     a, b, c = load_monitors(path)
-    assert (a.id, a.test, a.features, a.settings) == ("a", "ks", ("x",), {"alpha": 0.01})
+    assert (a.id, a.kind, a.features) == ("a", "drift", ("x",))
+    assert (a.settings.test, a.settings.settings) == ("ks", {"alpha": 0.01})  # type: ignore[attr-defined]
     assert a.window.size_s == 3600 and a.reference.size_s == 86400
     assert b.window.kind == "sliding" and b.window.step == 1800
     assert b.reference.span_for(Span(0, 1)) == Span(1_700_006_400, 1_700_092_800)
@@ -55,7 +56,9 @@ def test_load_monitors(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('[[monitor]]\nid="a"\nmodel="m"\nwindow="soon"', r"monitor\[0\].window: expected a dur"),
-        ('[[monitor]]\nid="a"\nmodel="m"\ncolour="red"', r"unknown keys \['colour'\]"),
+        ('[[monitor]]\nid="a"\nmodel="m"\ncolour="red"', r"monitor\[0\].colour: Extra inputs"),
+        ('[[monitor]]\nid="a"\nmodel="m"\nkind="nope"', r"monitor\[0\].kind: unknown monitor kind"),
+        ('[[monitor]]\nid="a b"\nmodel="m"', r"monitor\[0\]: monitor id"),
         ('[[monitor]]\nid="a"\nmodel="m"\ntest="magic"', "unknown detector 'magic'"),
         ('[[monitor]]\nid="a"\nmodel="m"\nsettings={bogus=1}', r"monitor\[0\].settings"),
         ('[[monitor]]\nmodel="m"', r"monitor\[0\].id: required"),
@@ -98,5 +101,5 @@ def test_service_schedules_the_monitors(tmp_path: Path, chdb_path: Path) -> None
         while time.monotonic() < deadline and len(rows) < 3:
             time.sleep(0.3)
             rows = [r for r in client.get("/v1/results", params={"monitor_id": "svc"})
-                    .json()["results"] if r["feature"] == "*"]
-    assert [r["status"] for r in rows] == ["insufficient_data", "no_drift", "drift"]
+                    .json()["results"] if r["subject"] == "*"]
+    assert [r["status"] for r in rows] == ["reference_unavailable", "ok", "alert"]

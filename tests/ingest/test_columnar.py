@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from driftline.errors import ValidationError
-from driftline.ingest._names import FEATURE_NAME_RULE
 from driftline.ingest.columnar import validate_columns
 from driftline.ingest.events import FeatureKind
-from driftline.ingest.sdk._columns import group_columns, to_columns
-from driftline.ingest.store import Store
+from driftline.ingest.validation import FEATURE_NAME_RULE
 from driftline.ingest.writer import Ingestor
+from driftline.sdk._columns import group_columns, to_columns
+from driftline.storage import Store
 
 T0 = 1_700_000_000
 ALL = ["event_id", "ts", "model_version", "prediction", "prediction_label", "prediction_probs",
@@ -43,7 +43,7 @@ def _events(n: int, model: str) -> list[dict[str, Any]]:
 
 
 def _read(store: Store, model: str) -> dict[str, list[Any]]:
-    columns = store.read_events(model, ALL)
+    columns = store.events.read(model, ALL)
     return {name: [None if isinstance(v, float) and math.isnan(v) else v
                    for v in values.tolist()]
             for name, values in columns.items()}
@@ -59,7 +59,7 @@ def test_same_rows_as_the_row_path(store: Store) -> None:
     assert [s.features for s in rows.schema_changes] == [
         s.features for s in columnar.schema_changes]
     assert _read(store, "rows") == _read(store, "cols")
-    assert store.known_kinds("cols") == {"x": FeatureKind.NUMERIC, "n": FeatureKind.NUMERIC,
+    assert store.events.known_kinds("cols") == {"x": FeatureKind.NUMERIC, "n": FeatureKind.NUMERIC,
                                          "color": FeatureKind.CATEGORICAL}
 
 
@@ -89,8 +89,8 @@ def test_bad_rows_are_rejected_precisely_and_the_others_stored(store: Store) -> 
         {"index": 6, "field": "prediction", "event_id": "g",
          "reason": "expected a finite number, got -inf"},
     ]
-    assert store.count_events("m") == 3
-    assert {"a", "e"} <= set(store.read_events("m", ["event_id"])["event_id"].tolist())
+    assert store.events.count("m") == 3
+    assert {"a", "e"} <= set(store.events.read("m", ["event_id"])["event_id"].tolist())
 
 
 def test_batch_level_errors_raise() -> None:
@@ -144,10 +144,10 @@ def test_missing_values_are_null(store: Store) -> None:
         "features": {"x": np.array([1.0, np.nan, 3.0]), "c": [None, "u", None]},
     })
     assert report.accepted == 3
-    profile = store.numeric_profile("m", ["x"], None, None)["x"]
+    profile = store.events.numeric_profile("m", ["x"], None, None)["x"]
     assert (profile["count"], profile["nulls"]) == (2.0, 1.0)
-    assert store.category_counts("m", ["c"], None, None) == {"c": {None: 2, "u": 1}}
-    stored = store.read_events("m", ["prediction", "latency_ms", "prediction_label", "ts"])
+    assert store.events.category_counts("m", ["c"], None, None) == {"c": {None: 2, "u": 1}}
+    stored = store.events.read("m", ["prediction", "latency_ms", "prediction_label", "ts"])
     assert np.isnan(stored["prediction"]).all() and np.isnan(stored["latency_ms"]).all()
     assert list(stored["prediction_label"]) == [None] * 3
     assert list(stored["ts"]) == [T0] * 3
@@ -161,7 +161,7 @@ def test_resending_a_batch_is_not_double_counted(store: Store) -> None:
                "features": {"x": np.arange(500.0), "c": ["a", "b"] * 250}}
     assert ingestor.ingest_columns("m", columns).accepted == 500
     assert ingestor.ingest_columns("m", columns).accepted == 500
-    assert store.count_events("m") == 500
+    assert store.events.count("m") == 500
 
 
 def test_ingest_frame(store: Store) -> None:
@@ -178,10 +178,10 @@ def test_ingest_frame(store: Store) -> None:
     report = Ingestor(store).ingest_frame("m", df)
     assert report.accepted == 5
     assert [(r.index, r.field) for r in report.rejected] == [(5, "features.x")]
-    assert store.known_kinds("m") == {"x": FeatureKind.NUMERIC, "k": FeatureKind.NUMERIC,
+    assert store.events.known_kinds("m") == {"x": FeatureKind.NUMERIC, "k": FeatureKind.NUMERIC,
                                       "city": FeatureKind.CATEGORICAL,
                                       "flag": FeatureKind.NUMERIC}
-    stored = store.read_events("m", ["event_id", "ts", "prediction", "model_version", "x", "k",
+    stored = store.events.read("m", ["event_id", "ts", "prediction", "model_version", "x", "k",
                                      "city", "flag"])
     assert list(stored["event_id"]) == [f"e{i}" for i in range(5)]
     assert list(stored["ts"]) == [T0 + i for i in range(5)]

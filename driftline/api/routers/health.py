@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from driftline.api.deps import MetricsDep
-from driftline.ingest.store import Store
+from driftline.storage import Store
 
-__all__ = ["router"]
+__all__ = ["healthz", "metrics", "readyz", "router"]
 
 router = APIRouter(tags=["health"])
 

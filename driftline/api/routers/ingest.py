@@ -22,13 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from driftline.api.deps import Authenticated, IngestorDep, MetricsDep, SettingsDep
 from driftline.api.schemas import ErrorOut, EventsIn, IngestOut, LabelsIn
 from driftline.errors import ValidationError
-from driftline.ingest.columnar import column_length, decode_binary
-from driftline.ingest.sdk._columns import BINARY_CONTENT_TYPE
+from driftline.ingest.columnar import column_length
 from driftline.ingest.writer import Ingestor, IngestReport
 from driftline.observability import Metrics
 from driftline.settings import Settings
+from driftline.wire import BINARY_CONTENT_TYPE, decode_binary
 
-__all__ = ["add_body_schemas", "parse_envelope", "router"]
+__all__ = ["add_body_schemas", "parse_envelope", "post_events", "post_labels", "router"]
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Authenticated])
 

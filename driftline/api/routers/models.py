@@ -12,9 +12,16 @@ from driftline.api.deps import Authenticated, StoreDep
 from driftline.api.params import End, Start
 from driftline.api.schemas import ErrorOut, EventsOut, ModelOut, SchemaVersionOut
 from driftline.errors import ValidationError
-from driftline.ingest.store import Store
+from driftline.storage import Store
 
-__all__ = ["router"]
+__all__ = [
+    "DEFAULT_EVENT_COLUMNS",
+    "MAX_EVENTS",
+    "list_models",
+    "read_events",
+    "router",
+    "schema_versions",
+]
 
 router = APIRouter(
     prefix="/v1/models",
@@ -30,7 +37,7 @@ _JSON_COLUMNS = ("tags", "prediction_probs")
 
 
 def _require_model(store: Store, model: str) -> None:
-    if store.current_schema(model) is None:
+    if store.events.current_schema(model) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no model {model!r} (nothing ingested)")
 
 
@@ -43,7 +50,7 @@ def list_models(store: StoreDep) -> list[dict[str, Any]]:
             "schema_version": m.schema_version,
             "n_features": m.n_features,
         }
-        for m in store.list_models()
+        for m in store.events.list_models()
     ]
 
 
@@ -62,7 +69,7 @@ def schema_versions(model: str, store: StoreDep) -> list[dict[str, Any]]:
             "removed": list(s.removed),
             "created_at": s.created_at,
         }
-        for s in store.schema_versions(model)
+        for s in store.events.schema_versions(model)
     ]
 
 
@@ -91,12 +98,12 @@ def read_events(
 ) -> dict[str, Any]:
     _require_model(store, model)
     if columns is None:
-        names = [*DEFAULT_EVENT_COLUMNS, *store.known_kinds(model)]
+        names = [*DEFAULT_EVENT_COLUMNS, *store.events.known_kinds(model)]
     else:
         names = list(dict.fromkeys(c.strip() for c in columns.split(",") if c.strip()))
         if not names:
             raise ValidationError("name at least one column", field="columns")
-    data = store.read_events(model, names, start, end, limit=limit + 1,
+    data = store.events.read(model, names, start, end, limit=limit + 1,
                              newest_first=order == "desc")
     n = len(data[names[0]]) if names else 0
     rows = [{name: _plain(name, data[name][i]) for name in names} for i in range(min(n, limit))]

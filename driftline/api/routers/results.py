@@ -1,4 +1,5 @@
-"""``/v1/results``: stored monitor results (one row per monitor, window, test and feature)."""
+"""``/v1/results``: stored monitor results (one record per monitor, window, subject and
+metric; the latest revision of each window)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from fastapi import APIRouter, Query
 from driftline.api.deps import Authenticated, StoreDep
 from driftline.api.params import End, Start
 from driftline.api.schemas import ErrorOut, ResultsOut
+from driftline.storage import ResultRecord, ResultStatus
 
-__all__ = ["router"]
+__all__ = ["read_results", "router"]
 
 router = APIRouter(
     prefix="/v1/results",
@@ -33,10 +35,23 @@ def read_results(
     monitor_id: str | None = None,
     start: Start = None,
     end: End = None,
+    subject: Annotated[
+        str | None, Query(description='a feature, a slice, or "*" for the whole model')
+    ] = None,
+    kind: Annotated[str | None, Query(description="the monitor kind, e.g. drift")] = None,
+    status: ResultStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> dict[str, Any]:
-    rows = store.read_results(model, monitor_id, start, end, limit=limit)
-    return {"results": [_finite(dataclasses.asdict(row)) for row in rows]}
+    records = store.results.read(model, monitor_id, start, end, subject=subject, kind=kind,
+                                 status=status, limit=limit)
+    return {"results": [_finite(_plain(record)) for record in records]}
+
+
+def _plain(record: ResultRecord) -> dict[str, Any]:
+    out = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    out["status"] = str(record.status)
+    out["labels"], out["details"] = dict(record.labels), dict(record.details)
+    return out
 
 
 def _finite(value: Any) -> Any:

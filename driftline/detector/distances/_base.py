@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftline.detector._base import BatchDetector, Frame, as_float_column
+from driftline.detector._capabilities import BinnedCountScorer, Capabilities
 from driftline.detector._result import DriftResult, FeatureResult, Status
 from driftline.detector._univariate import check_columns, check_min_samples, summarize
 from driftline.detector.chi2 import category_labels
@@ -40,8 +41,6 @@ class DistanceDetector(BatchDetector):
 
     #: the threshold when none is given; each detector names its source in the module table
     default_threshold: ClassVar[float] = 0.0
-    #: whether ``score_counts`` works (histogram distances) or raw values are needed
-    supports_counts: ClassVar[bool] = True
 
     def __init__(self, *, threshold: float | None = None, min_samples: int = 30) -> None:
         value = self.default_threshold if threshold is None else threshold
@@ -74,7 +73,7 @@ class DistanceDetector(BatchDetector):
         )
 
 
-class BinnedDistanceDetector(DistanceDetector):
+class BinnedDistanceDetector(DistanceDetector, BinnedCountScorer):
     """A distance between binned reference and window proportions; see the module docstring.
 
     Parameters
@@ -87,6 +86,10 @@ class BinnedDistanceDetector(DistanceDetector):
         Non-missing values needed on each side; fewer gives ``Status.INSUFFICIENT_DATA``.
     """
 
+    #: numeric (binned) and categorical features, scored from counts per bin / category
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        frozenset({"numeric", "categorical"}), scores_from_counts=True)
+
     def __init__(
         self, *, threshold: float | None = None, n_bins: int = 10, min_samples: int = 30
     ) -> None:
@@ -94,28 +97,43 @@ class BinnedDistanceDetector(DistanceDetector):
         if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 2:
             raise ConfigurationError(f"n_bins must be an integer >= 2, got {n_bins!r}")
         self.n_bins = n_bins
-        self.bin_edges: dict[str, FloatArray] = {}
-        self.categories: dict[str, tuple[str, ...]] = {}
+        self._bin_edges: dict[str, FloatArray] = {}
+        self._categories: dict[str, tuple[str, ...]] = {}
         self._reference_p: dict[str, FloatArray] = {}
 
     @abc.abstractmethod
     def _distance(self, p: FloatArray, q: FloatArray) -> float:
         """The distance between reference proportions ``p`` and window proportions ``q``."""
 
+    @property
+    def bin_edges(self) -> dict[str, FloatArray]:
+        """The reference quantile edges per numeric feature (empty before ``fit``)."""
+        return self._bin_edges
+
+    @property
+    def categories(self) -> dict[str, tuple[str, ...]]:
+        """The sorted reference categories per categorical feature (empty before ``fit``)."""
+        return self._categories
+
+    @property
+    def counts_missing(self) -> bool:
+        """Always False: distances drop missing values."""
+        return False
+
     def fit(self, reference: Frame) -> Self:
         check_columns(reference, None, "reference")
-        self.bin_edges, self.categories, self._reference_p = {}, {}, {}
+        self._bin_edges, self._categories, self._reference_p = {}, {}, {}
         n_reference: dict[str, int] = {}
         for feature, values in reference.items():
             if is_categorical(values):
                 labels = category_labels(values)
-                self.categories[feature] = tuple(np.unique(labels).tolist())
+                self._categories[feature] = tuple(np.unique(labels).tolist())
                 n_reference[feature] = int(labels.size)
             else:
                 column = as_float_column(values)
                 levels = np.arange(1, self.n_bins) / self.n_bins
                 edges = np.quantile(column, levels) if column.size else np.empty(0)
-                self.bin_edges[feature] = np.unique(edges)
+                self._bin_edges[feature] = np.unique(edges)
                 n_reference[feature] = int(column.size)
             self._n_reference = n_reference  # window_counts needs the feature's binning
             counts = self.window_counts(feature, values)
@@ -124,15 +142,15 @@ class BinnedDistanceDetector(DistanceDetector):
 
     def window_counts(self, feature: str, values: npt.ArrayLike) -> FloatArray:
         """Counts of ``values`` per bin of ``feature`` (what ``score_counts`` expects)."""
-        if feature in self.categories:
-            categories = self.categories[feature]
+        if feature in self._categories:
+            categories = self._categories[feature]
             labels = category_labels(values)
             index = np.searchsorted(np.asarray(categories, dtype=np.str_), labels)
             known = index < len(categories)
             known[known] = np.asarray(categories, dtype=np.str_)[index[known]] == labels[known]
             bins = np.where(known, index, len(categories))
             return np.bincount(bins, minlength=len(categories) + 1).astype(np.float64)
-        edges = self.bin_edges[feature]
+        edges = self._bin_edges[feature]
         try:
             column = as_float_column(values)
         except (TypeError, ValueError) as exc:

@@ -13,6 +13,7 @@ import numpy.typing as npt
 from scipy.stats import wasserstein_distance
 
 from driftline.detector._base import Frame, as_float_column, register_detector
+from driftline.detector._capabilities import Capabilities
 from driftline.detector._result import DriftResult
 from driftline.detector._univariate import check_columns, summarize
 from driftline.detector.distances._base import DistanceDetector, FloatArray, is_categorical
@@ -27,11 +28,12 @@ class WassersteinDetector(DistanceDetector):
 
     A constant reference has std 0: the statistic is then 0 for an identical window and +inf
     otherwise. Histograms lose the within-bin positions W1 depends on, so ``score_counts``
-    raises ``ConfigurationError`` (``supports_counts`` is False).
+    raises ``ConfigurationError`` (``capabilities.scores_from_counts`` is False).
     """
 
     default_threshold: ClassVar[float] = 0.1
-    supports_counts: ClassVar[bool] = False
+    #: numeric features only, raw values (no counts)
+    capabilities: ClassVar[Capabilities] = Capabilities(frozenset({"numeric"}))
 
     _references: dict[str, FloatArray]
 

@@ -9,7 +9,7 @@ from river import drift
 from driftline.detector.streaming._base import RiverDetector
 from driftline.errors import ConfigurationError
 
-__all__ = ["PageHinkley"]
+__all__ = ["Mode", "PageHinkley"]
 
 Mode = Literal["up", "down", "both"]
 

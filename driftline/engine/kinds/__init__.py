@@ -1,0 +1,30 @@
+"""Monitor kinds: plugins that turn a window of stored data into result records.
+
+A kind is one class in one module of this package (``drift.py`` is the first), registered by
+name with ``register_kind``. To add one: subclass ``MonitorKind``, give it a pydantic
+``settings_model``, implement ``evaluate``, decorate it with ``@register_kind("name")`` and
+import the module below. The scheduler, the monitors file and the API need no change.
+"""
+
+from __future__ import annotations
+
+from driftline.engine.kinds._base import (
+    Evaluation,
+    EvaluationContext,
+    MonitorKind,
+    available_kinds,
+    get_kind,
+    register_kind,
+)
+from driftline.engine.kinds.drift import DriftKind, DriftSettings
+
+__all__ = [
+    "DriftKind",
+    "DriftSettings",
+    "Evaluation",
+    "EvaluationContext",
+    "MonitorKind",
+    "available_kinds",
+    "get_kind",
+    "register_kind",
+]

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any, ClassVar
+
+import numpy as np
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel, ConfigDict
+
+from driftline.engine import Monitor, ReferenceSpec, Scheduler, SchedulerSettings, Span
+from driftline.engine.kinds import Evaluation, EvaluationContext, MonitorKind, register_kind
+from driftline.engine.kinds._base import record
+from driftline.ingest.writer import Ingestor
+from driftline.observability import (
+    ENGINE_FAILURES_TOTAL,
+    ENGINE_LAG_SECONDS,
+    ENGINE_WINDOWS_EVALUATED_TOTAL,
+    EngineMetrics,
+)
+from driftline.storage import ResultStatus, Store
+from tests.engine.conftest import HOUR, T0, hourly_monitor, load_hours
+
+
+def test_scheduler_carries_on_where_it_stopped(chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=4, shift_from=99)
+    monitor = hourly_monitor()
+    first = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(now=T0 + 3 * HOUR)
+    assert [e.window.end for e in first["mon"]] == [T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR]
+    again = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(now=T0 + 4 * HOUR)
+    assert [e.window.start for e in again["mon"]] == [T0 + 3 * HOUR]
+
+
+def test_scheduler_stops_at_the_data_and_bounds_each_run(chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=4, shift_from=99)
+    monitor = hourly_monitor()
+    years_later = T0 + 3 * 365 * 24 * HOUR
+    done = Scheduler(chdb_store, [monitor], lateness_s=0, max_windows=2).run_once(years_later)
+    assert [e.window.end for e in done["mon"]] == [T0 + HOUR, T0 + 2 * HOUR]
+    rest = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(years_later)
+    # the window holding the last event ends at T0 + 4h; nothing after it is evaluated
+    assert [e.window.end for e in rest["mon"]] == [T0 + 3 * HOUR, T0 + 4 * HOUR]
+
+
+def test_a_broken_monitor_records_an_error_and_does_not_starve_the_others(
+        chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=3, shift_from=99)
+    broken = hourly_monitor(id="broken", features=("nope",))
+    good = hourly_monitor(id="good")
+    registry = CollectorRegistry()
+    done = Scheduler(chdb_store, [broken, good], lateness_s=0,
+                     metrics=EngineMetrics(registry)).run_once(T0 + 3 * HOUR)
+    assert [e.status for e in done["broken"]] == [ResultStatus.ERROR]  # stops at its error
+    assert len(done["good"]) == 3
+    [row] = chdb_store.results.read("m", "broken")
+    assert row.status == "error" and "nope" in row.details["error"]
+    assert registry.get_sample_value(ENGINE_FAILURES_TOTAL, {"monitor": "broken"}) == 1
+    assert registry.get_sample_value(
+        ENGINE_WINDOWS_EVALUATED_TOTAL,
+        {"monitor": "good", "status": "ok", "reason": "scheduled"}) == 3
+    assert registry.get_sample_value(ENGINE_LAG_SECONDS, {"monitor": "good"}) == 0.0
+
+
+def test_a_model_without_events_is_skipped(chdb_store: Store) -> None:
+    done = Scheduler(chdb_store, [hourly_monitor(model="ghost")], lateness_s=0).run_once(T0)
+    assert done == {"mon": []}
+
+
+def test_two_workers_never_evaluate_the_same_window(chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=6, shift_from=99, n_per_hour=60)
+    monitors = [hourly_monitor(id=f"m{i}") for i in range(3)]
+    settings = SchedulerSettings(lateness_s=0, lease_s=60)
+    workers = [Scheduler(chdb_store, monitors, settings=settings, owner=f"w{i}")
+               for i in range(2)]
+    barrier = threading.Barrier(2)
+
+    def work(scheduler: Scheduler) -> None:
+        barrier.wait()
+        for _ in range(3):
+            scheduler.run_once(T0 + 6 * HOUR)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    history = chdb_store.results.read("m", all_revisions=True)
+    per_window = Counter((r.monitor_id, r.window_start) for r in history if r.subject == "*")
+    assert set(per_window.values()) == {1}  # one revision each: nobody evaluated twice
+    assert len(per_window) == 3 * 6
+
+
+def test_a_dead_workers_lease_expires(chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=2, shift_from=99, n_per_hour=60)
+    monitor = hourly_monitor()
+    dead = chdb_store.leases.acquire("monitor:mon", "dead-worker", 1.0)
+    assert dead is not None
+    scheduler = Scheduler(chdb_store, [monitor], lateness_s=0, owner="alive")
+    assert "mon" not in scheduler.run_once(T0 + 2 * HOUR)  # held by the dead worker
+    import time
+
+    time.sleep(1.2)
+    assert len(scheduler.run_once(T0 + 2 * HOUR)["mon"]) == 2
+
+
+class _LabelCountSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@register_kind("test_label_count")
+class _LabelCount(MonitorKind):
+    """A label-based kind for the test: the number of labelled events in the window."""
+
+    settings_model: ClassVar[type[BaseModel]] = _LabelCountSettings
+    uses_labels: ClassVar[bool] = True
+
+    def evaluate(self, monitor: Monitor, window: Span, ctx: EvaluationContext) -> Evaluation:
+        joined = ctx.store.labels.read_labeled(monitor.model, window.start, window.end)
+        n = len(joined["event_id"])
+        row = record(monitor, self.name, window, None, "*", "labelled", float(n),
+                     ResultStatus.OK, n_window=n)
+        return Evaluation(monitor.id, window, ResultStatus.OK, (row,), n)
+
+
+def test_windows_are_re_evaluated_as_labels_arrive_within_the_horizon(
+        chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=3, shift_from=99, n_per_hour=20)
+    monitor = Monitor.create("labels", "m", kind="test_label_count",
+                             window=hourly_monitor().window, reference=ReferenceSpec.training())
+    settings = SchedulerSettings(lateness_s=0, relabel_horizon_s=1.5 * HOUR)
+    now = T0 + 3 * HOUR
+    first = Scheduler(chdb_store, [monitor], settings=settings).run_once(now)
+    assert [e.outcome for e in first["labels"]] == [0, 0, 0]
+    # late labels for hours 0 (outside the horizon) and 1 (inside)
+    labels: list[dict[str, Any]] = [{"model": "m", "event_id": f"{h}-{i}", "label": 1.0}
+                                    for h in (0, 1) for i in range(5)]
+    assert Ingestor(chdb_store).ingest_labels(labels).accepted == 10
+    again = Scheduler(chdb_store, [monitor], settings=settings).run_once(now)
+    assert [(e.window.start, e.outcome) for e in again["labels"]] == [(T0 + HOUR, 5)]
+    assert Scheduler(chdb_store, [monitor], settings=settings).run_once(now) == {"labels": []}
+    latest = {r.window_start: r.value for r in chdb_store.results.read("m", "labels")}
+    assert latest == {T0: 0.0, T0 + HOUR: 5.0, T0 + 2 * HOUR: 0.0}
+    assert np.isfinite(list(latest.values())).all()

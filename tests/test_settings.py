@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from driftline.settings import Settings
+
+
+def test_environment_variables_set_every_field(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    values = {"STORE": "clickhouse://u:p@h:9000/db", "DATA_DIR": str(tmp_path),
+              "DATABASE": "x", "API_KEYS": "a, b,", "PORT": "9999", "MAX_BATCH": "7",
+              "SCHEDULE_S": "3", "LATENESS_S": "4", "BACKLOG_WINDOWS": "5",
+              "RELABEL_HORIZON_S": "6", "LEASE_S": "8", "INPROCESS_WORKER": "false"}
+    for key, value in values.items():
+        monkeypatch.setenv(f"DRIFTLINE_{key}", value)
+    s = Settings()
+    assert s.store.startswith("clickhouse://") and s.data_dir == tmp_path
+    assert s.api_key_set == frozenset({"a", "b"}) and (s.port, s.max_batch) == (9999, 7)
+    assert (s.schedule_s, s.lateness_s, s.backlog_windows) == (3, 4, 5)
+    assert (s.relabel_horizon_s, s.lease_s, s.inprocess_worker) == (6, 8, False)
+
+
+@pytest.mark.parametrize(("field", "value"), [("store", "postgres://x"), ("port", 0),
+                                              ("lease_s", 0), ("backlog_windows", 0)])
+def test_bad_values_name_the_field(field: str, value: object) -> None:
+    with pytest.raises(ValidationError, match=field):
+        Settings(**{field: value})
+
+
+def test_defaults() -> None:
+    s = Settings()
+    assert (s.store, s.lateness_s, s.backlog_windows, s.lease_s) == ("chdb", 60, 500, 300)
+    assert s.inprocess_worker and s.monitors is None
