@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from driftline.errors import ConfigurationError
+from driftline.errors import ConfigurationError, ValidationError
 from driftline.storage import migrations
 from driftline.storage._backend import Backend, Columns
 from driftline.storage.dialect import Dialect
@@ -86,7 +86,10 @@ class Store:
         self.backend.select("SELECT 1 AS ok")
 
     def select(self, sql: str) -> Columns:
-        """Run a read-only query of your own (e.g. a dashboard panel's SQL)."""
+        """Run a read-only query of your own (e.g. a dashboard panel's SQL): a ``SELECT``
+        or ``WITH`` statement; anything else is refused."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValidationError("store.select runs SELECT / WITH queries only", field="sql")
         return self.backend.select(sql)
 
     def drop_model(self, model: str) -> None:

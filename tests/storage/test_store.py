@@ -60,3 +60,11 @@ def test_settings_open_store_returns_the_store(chdb_store: Store, chdb_path: Pat
     with open_from_settings(settings) as store:
         assert isinstance(store, Store) and store.database == settings.database
         store.drop_database()
+
+
+def test_select_runs_read_only_queries_only(chdb_store: Store) -> None:
+    assert chdb_store.select("  select 1 AS one")["one"].tolist() == [1]
+    assert chdb_store.select("WITH 2 AS two SELECT two")["two"].tolist() == [2]
+    with pytest.raises(ValidationError, match="SELECT / WITH"):
+        chdb_store.select(f"DROP DATABASE {chdb_store.database}")
+    chdb_store.ping()  # still there
