@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftline import __version__
-from driftline.errors import DriftlineError, NotFoundError
+from driftline.errors import DataStateError, DriftlineError, NotFoundError
 
 if TYPE_CHECKING:
     from driftline.storage import Store
@@ -64,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           help="training | seasonal | trailing:SIZE | fixed:START,END")
     backfill.add_argument("--start", help="ISO-8601 or epoch seconds (default: first event)")
     backfill.add_argument("--end", help="ISO-8601 or epoch seconds (default: last event)")
+    backfill.add_argument("--origin", help="ISO-8601 or epoch seconds where windows align "
+                          "(default midnight UTC; Monday 00:00 UTC for 1w and longer)")
     backfill.add_argument("--monitor-id", help="results are stored under this id")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -83,6 +86,10 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
+    if args.command in ("serve", "worker") and settings.monitors is not None:
+        from driftline.engine.config import load_monitors
+
+        load_monitors(settings.monitors)  # a bad file is one line here, not a traceback later
     if args.command == "serve":
         from driftline.api.server import serve
 
@@ -113,6 +120,7 @@ def _run(args: argparse.Namespace) -> int:
 def _backfill(store: Store, args: argparse.Namespace) -> None:
     from driftline.engine import Engine, Monitor, WindowSpec
     from driftline.engine.config import parse_duration, parse_reference, parse_time
+    from driftline.engine.windows import default_origin
 
     bounds = store.events.time_bounds(args.model)
     if bounds is None:
@@ -120,16 +128,30 @@ def _backfill(store: Store, args: argparse.Namespace) -> None:
     reference = parse_reference(args.reference, "--reference")
     start = parse_time(args.start, "--start") if args.start else bounds[0]
     end = parse_time(args.end, "--end") if args.end else bounds[1] + 1
-    window = WindowSpec.tumbling(parse_duration(args.window, "--window"))
+    size = parse_duration(args.window, "--window")
+    origin = parse_time(args.origin, "--origin") if args.origin else default_origin(size)
+    window = WindowSpec.tumbling(size, origin)
+    # the windows that lie within [start, end]
+    spans = [s for s in window.spans(start, end) if s.start >= start]
+    if not spans:
+        before = window.origin + math.floor((start - window.origin) / size) * size
+        raise DataStateError(
+            f"no complete {args.window} window between {_minute(start)} and {_minute(end)}"
+            f" (windows begin at {_minute(before)} + k*{args.window}; give --start, --end,"
+            " --origin or a shorter --window)")
     monitor = Monitor.drift(args.monitor_id or f"backfill-{args.model}-{args.test}", args.model,
                             args.test, window, reference,
                             tuple(f for f in args.features.split(",") if f))
-    for evaluation in Engine(store).backfill(monitor, start, end):
+    for evaluation in Engine(store).backfill(monitor, spans[0].start, spans[-1].end):
         day = datetime.fromtimestamp(evaluation.window.start, UTC).isoformat(timespec="minutes")
         overall = evaluation.records[0]
         drifted = ", ".join(f"{r.subject} ({r.effect_size:.3f})" for r in evaluation.records[1:]
                             if r.status == "alert") or "-"
         print(f"{day}  {evaluation.status.value:<21} n={overall.n_window:<8} {drifted}")
+
+
+def _minute(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 __all__ = [
     "ENGINE_FAILURES_TOTAL",
     "ENGINE_LAG_SECONDS",
+    "ENGINE_WAITING_FOR_DATA",
     "ENGINE_WINDOWS_EVALUATED_TOTAL",
     "HTTP_REQUESTS_TOTAL",
     "HTTP_REQUEST_DURATION_SECONDS",
@@ -52,6 +53,8 @@ ENGINE_WINDOWS_EVALUATED_TOTAL = "driftline_engine_windows_evaluated_total"
 ENGINE_LAG_SECONDS = "driftline_engine_lag_seconds"
 #: windows that failed (an ``error`` record) or runs the store interrupted, by ``monitor``
 ENGINE_FAILURES_TOTAL = "driftline_engine_failures_total"
+#: 1 while a monitor's model has no events yet (nothing is stored for it), else 0
+ENGINE_WAITING_FOR_DATA = "driftline_engine_waiting_for_data"
 
 #: seconds; ingest of a large batch into ClickHouse can take a few seconds
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -146,6 +149,9 @@ class EngineMetrics:
                                  ["monitor"], registry=r)
         self.failures = Counter(ENGINE_FAILURES_TOTAL, "Monitor windows or runs that failed",
                                 ["monitor"], registry=r)
+        self.waiting = Gauge(ENGINE_WAITING_FOR_DATA,
+                             "1 while a monitor's model has no events yet", ["monitor"],
+                             registry=r)
 
     def evaluated(self, monitor: str, status: str, reason: str = "scheduled") -> None:
         self.windows.labels(monitor, status, reason).inc()
@@ -155,3 +161,6 @@ class EngineMetrics:
 
     def failed(self, monitor: str) -> None:
         self.failures.labels(monitor).inc()
+
+    def waiting_for_data(self, monitor: str, waiting: bool) -> None:
+        self.waiting.labels(monitor).set(1.0 if waiting else 0.0)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+#: the environment of the tests, without DRIFTLINE_* settings of the machine
+_ENV = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
 
 SEED = textwrap.dedent("""
     import sys
@@ -47,3 +51,42 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", SEED, str(tmp_path)], check=True, timeout=120)
     bad = _cli(tmp_path, "backfill", "m", "--window", "fortnight")
     assert bad.returncode == 2 and "expected a duration like 30m" in bad.stderr
+
+
+WEEKS = SEED.replace("1_700_006_400 + i * 36.0", "1_700_006_400 + i * 600.0")  # 20.8 days
+
+
+def test_a_bad_monitors_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "monitors.toml"
+    bad.write_text('[[monitor]]\nid = "a"\nmodel = "m"\nwindow = "soon"\n')
+    expected = ("driftline: error: monitor[0].window: expected a duration like 30m, 6h, 1d "
+                "or 1w, got 'soon'")
+    for command in (["serve", "--port", "1"], ["worker", "--once"]):
+        run = subprocess.run([sys.executable, "-m", "driftline", "--data-dir", str(tmp_path),
+                              *command], capture_output=True, text=True, timeout=120,
+                             env={**_ENV, "DRIFTLINE_MONITORS": str(bad)})
+        assert (run.returncode, run.stderr.strip()) == (2, expected), command
+
+
+def test_backfill_aligns_windows_to_midnight_monday_or_origin(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-c", WEEKS, str(tmp_path)], check=True, timeout=120)
+    weekly = _cli(tmp_path, "backfill", "m", "--window", "1w", "--reference", "trailing:1w")
+    assert weekly.returncode == 0, weekly.stderr
+    # data from Wednesday 2023-11-15: the complete weeks start on Mondays
+    assert [line.split()[0] for line in weekly.stdout.splitlines()] == [
+        "2023-11-20T00:00+00:00", "2023-11-27T00:00+00:00"]
+    hours = _cli(tmp_path, "backfill", "m", "--window", "6h", "--origin",
+                 "2023-11-15T03:00:00Z", "--end", "2023-11-16T00:00:00Z")
+    assert hours.returncode == 0, hours.stderr
+    assert [line.split()[0] for line in hours.stdout.splitlines()] == [
+        "2023-11-15T03:00+00:00", "2023-11-15T09:00+00:00", "2023-11-15T15:00+00:00"]
+
+
+def test_a_backfill_without_a_complete_window_says_so_and_exits_2(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-c", SEED, str(tmp_path)], check=True, timeout=120)
+    run = _cli(tmp_path, "backfill", "m", "--window", "1w")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip() == (
+        "driftline: error: no complete 1w window between 2023-11-15T00:00Z and "
+        "2023-11-16T05:59Z (windows begin at 2023-11-13T00:00Z + k*1w; give --start, --end, "
+        "--origin or a shorter --window)")

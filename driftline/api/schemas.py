@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints, WithJsonSchema
+
+from driftline.ingest.validation import (
+    FEATURE_NAME_PATTERN,
+    MODEL_NAME_PATTERN,
+    MODEL_NAME_RULE,
+    TAG_NAME_PATTERN,
+)
 
 __all__ = [
     "ClientReport",
     "ErrorOut",
     "EventsIn",
     "EventsOut",
+    "FeatureRemovalIn",
     "IngestOut",
     "LabelsIn",
+    "ModelName",
     "ModelOut",
     "RawColumns",
     "RawEvent",
@@ -29,12 +38,17 @@ __all__ = [
     "SchemaVersionOut",
 ]
 
+_MODEL_NAME_SCHEMA: dict[str, Any] = {"type": "string", "pattern": MODEL_NAME_PATTERN,
+                                       "maxLength": 64, "description": MODEL_NAME_RULE}
+#: a model name, as the OpenAPI schema states it (the Ingestor checks it with the same rule)
+ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN, max_length=64)]
 _EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Event",
     "description": "One prediction; validated item by item (see `rejected` in the response).",
     "properties": {
-        "model": {"type": "string", "description": "defaults to the envelope's `model`"},
+        "model": {**_MODEL_NAME_SCHEMA,
+                  "description": f"defaults to the envelope's `model`; {MODEL_NAME_RULE}"},
         "model_version": {"type": "string"},
         "event_id": {"type": "string", "description": "generated when absent"},
         "timestamp": {
@@ -43,13 +57,17 @@ _EVENT_SCHEMA: dict[str, Any] = {
         },
         "features": {
             "type": "object",
+            "propertyNames": {"pattern": FEATURE_NAME_PATTERN},
             "additionalProperties": {
                 "anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]
             },
+            "description": "feature -> value; null or NaN is missing, +-Infinity is rejected",
         },
         "prediction": {"description": "a number, a class name or {class: probability}"},
         "latency_ms": {"type": "number", "minimum": 0},
-        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        "tags": {"type": "object", "propertyNames": {"pattern": TAG_NAME_PATTERN},
+                 "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "number"},
+                                                    {"type": "boolean"}]}},
     },
     "example": {
         "model": "late-arrival",
@@ -63,8 +81,8 @@ _LABEL_SCHEMA: dict[str, Any] = {
     "title": "Label",
     "required": ["model", "event_id", "label"],
     "properties": {
-        "model": {"type": "string"},
-        "event_id": {"type": "string"},
+        "model": _MODEL_NAME_SCHEMA,
+        "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
         "label": {"anyOf": [{"type": "number"}, {"type": "string"}]},
         "timestamp": {"anyOf": [{"type": "number"}, {"type": "string"}]},
     },
@@ -95,6 +113,7 @@ _COLUMNS_SCHEMA: dict[str, Any] = {
         "features": {
             "type": "object",
             "description": "feature -> values: numbers or null, or strings or null",
+            "propertyNames": {"pattern": FEATURE_NAME_PATTERN},
             "additionalProperties": {"type": "array"},
         },
     },
@@ -130,12 +149,16 @@ class EventsIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"oneOf": [{"required": ["events"]},
-                                     {"required": ["columns", "model"]}]},
+        json_schema_extra={"oneOf": [
+            {"required": ["events"]},
+            # `columns` need a model name: `"model": null` is refused with them
+            {"required": ["columns", "model"], "properties": {"model": {"type": "string"}}},
+        ]},
     )
 
-    model: str | None = Field(
-        None, description="model of the events that do not name one (of all `columns`)")
+    model: ModelName | None = Field(
+        None, description="model of the events that do not name one (of all `columns`); "
+        + MODEL_NAME_RULE)
     events: Annotated[
         list[RawEvent] | None,  # Optional, not a union: errors name "events", no union tag
         WithJsonSchema({"type": "array", "items": _EVENT_SCHEMA}),
@@ -167,7 +190,9 @@ class SchemaChangeOut(BaseModel):
 
 
 class IngestOut(BaseModel):
-    accepted: int
+    accepted: int = Field(description="items stored by this request")
+    duplicates: int = Field(0, description="valid events not stored again: their model "
+                            "already had their event id (or the request had it earlier)")
     rejected: list[RejectionOut]
     schema_changes: list[SchemaChangeOut]
 
@@ -176,6 +201,7 @@ class ErrorOut(BaseModel):
     error: str
     field: str | None = None
     index: int | None = None
+    request_id: str | None = Field(None, description="also in the X-Request-ID header")
 
 
 class ModelOut(BaseModel):
@@ -183,6 +209,14 @@ class ModelOut(BaseModel):
     created_at: float = Field(description="epoch seconds (UTC)")
     schema_version: int
     n_features: int
+
+
+class FeatureRemovalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    features: list[str] = Field(min_length=1, max_length=10_000,
+                                description="feature names to declare removed",
+                                examples=[["legacy_score"]])
 
 
 class SchemaVersionOut(BaseModel):

@@ -7,12 +7,16 @@
     test = "ks"                      # drift: any detector name: ks, cvm, chi2, psi, mmd, ...
     features = ["amount", "age"]     # optional: default every feature the test can take
     window = "1h"                    # tumbling; or { kind = "sliding", size = "1h", step = "10m" }
+                                     # (origin = ISO time: where windows align; default
+                                     # midnight UTC, Monday 00:00 UTC for a week or longer)
     reference = "trailing:1d"        # training | seasonal | trailing:SIZE | fixed:START,END
+    start = "2026-01-01T00:00:00Z"   # optional: first window begins at or after it
+                                     # (default: the window of the model's first event)
     settings = { alpha = 0.01 }      # the detector's own settings
     max_rows = 200000                # rows read per window (deterministic sample beyond)
 
-Every key besides ``id``, ``model``, ``kind``, ``features``, ``window`` and ``reference``
-belongs to the kind and is validated by the kind's settings model. Errors name the monitor
+Every key besides ``id``, ``model``, ``kind``, ``features``, ``window``, ``reference`` and
+``start`` belongs to the kind and is validated by the kind's settings model. Errors name the monitor
 and the key: ``monitor[2].window: expected a duration like 30m``.
 """
 
@@ -25,16 +29,16 @@ from typing import Any
 
 from driftline.engine.kinds import get_kind
 from driftline.engine.monitor import Monitor
-from driftline.engine.windows import ReferenceSpec, WindowSpec
+from driftline.engine.windows import ReferenceSpec, WindowSpec, default_origin
 from driftline.errors import ConfigurationError, ValidationError
-from driftline.ingest.validation import parse_timestamp
+from driftline.ingest.validation import MODEL_NAME_RULE, is_model_name, parse_timestamp
 
 __all__ = ["COMMON_KEYS", "load_monitors", "parse_duration", "parse_monitor", "parse_reference",
            "parse_time"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 #: the keys every monitor has; the others are the kind's settings
-COMMON_KEYS = ("id", "model", "kind", "features", "window", "reference")
+COMMON_KEYS = ("id", "model", "kind", "features", "window", "reference", "start")
 
 
 def parse_duration(text: object, where: str = "duration") -> float:
@@ -82,21 +86,29 @@ def _window(value: object, where: str) -> WindowSpec:
     if isinstance(value, Mapping):
         kind = value.get("kind", "tumbling")
         size = parse_duration(value.get("size"), f"{where}.size")
-        if kind == "sliding":
-            return WindowSpec.sliding(size, parse_duration(value.get("step"), f"{where}.step"))
         if kind == "cumulative":
             origin = parse_time(value.get("origin"), f"{where}.origin")
             return WindowSpec.cumulative(size, origin=origin)
+        origin = (parse_time(value["origin"], f"{where}.origin") if "origin" in value
+                  else default_origin(size))
+        if kind == "sliding":
+            return WindowSpec.sliding(size, parse_duration(value.get("step"), f"{where}.step"),
+                                      origin)
         if kind != "tumbling":
             raise ConfigurationError(f"{where}.kind: expected tumbling, sliding or cumulative")
-        return WindowSpec.tumbling(size)
-    return WindowSpec.tumbling(parse_duration(value, where))
+        return WindowSpec.tumbling(size, origin)
+    size = parse_duration(value, where)
+    return WindowSpec.tumbling(size, default_origin(size))
 
 
 def parse_monitor(raw: Mapping[str, Any], where: str = "monitor") -> Monitor:
     for key in ("id", "model"):
         if not isinstance(raw.get(key), str):
             raise ConfigurationError(f"{where}.{key}: required string")
+    if not is_model_name(raw["model"]):
+        raise ConfigurationError(f"{where}.model: expected a model name of {MODEL_NAME_RULE},"
+                                 f" got {raw['model']!r}")
+    start = parse_time(raw["start"], f"{where}.start") if "start" in raw else None
     features = raw.get("features", [])
     if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
         raise ConfigurationError(f"{where}.features: expected a list of feature names")
@@ -110,12 +122,14 @@ def parse_monitor(raw: Mapping[str, Any], where: str = "monitor") -> Monitor:
     settings = kind.parse_settings({k: v for k, v in raw.items() if k not in COMMON_KEYS},
                                    where)
     try:
-        return Monitor(raw["id"], raw["model"], kind_name, settings,
-                       _window(raw.get("window", "1h"), f"{where}.window"),
-                       parse_reference(raw.get("reference", "trailing:1w"),
-                                       f"{where}.reference"), tuple(features))
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{where}: {exc}") from None
+        window = _window(raw.get("window", "1h"), f"{where}.window")
+        reference = parse_reference(raw.get("reference", "trailing:1w"), f"{where}.reference")
+        return Monitor(raw["id"], raw["model"], kind_name, settings, window, reference,
+                       tuple(features), start)
+    except ConfigurationError as exc:  # one prefix: the monitor, then the key when known
+        message = str(exc)
+        raise ConfigurationError(message if message.startswith(where)
+                                 else f"{where}: {message}") from None
 
 
 def load_monitors(path: str | Path) -> list[Monitor]:

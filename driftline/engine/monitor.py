@@ -28,7 +28,9 @@ MONITOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 @dataclass(frozen=True, slots=True)
 class Monitor:
     """``features=()`` means every feature of the model's current schema the kind can take;
-    ``settings`` is the kind's validated settings model (``kinds.get_kind(kind).settings``)."""
+    ``settings`` is the kind's validated settings model (``kinds.get_kind(kind).settings``);
+    ``start``: the scheduler evaluates windows that begin at or after it (None: from the
+    window that holds the model's first event)."""
 
     id: str
     model: str
@@ -37,6 +39,7 @@ class Monitor:
     window: WindowSpec = field(default_factory=WindowSpec)
     reference: ReferenceSpec = field(default_factory=ReferenceSpec.training)
     features: tuple[str, ...] = ()
+    start: float | None = None
 
     def __post_init__(self) -> None:
         if not MONITOR_ID.fullmatch(self.id):
@@ -45,23 +48,25 @@ class Monitor:
     @classmethod
     def create(cls, id: str, model: str, *, kind: str = "drift",
                window: WindowSpec | None = None, reference: ReferenceSpec | None = None,
-               features: tuple[str, ...] = (), **settings: Any) -> Monitor:
+               features: tuple[str, ...] = (), start: float | None = None,
+               **settings: Any) -> Monitor:
         """A monitor whose ``settings`` are validated by the kind's settings model."""
         from driftline.engine.kinds import get_kind
 
         parsed = get_kind(kind).parse_settings(settings, where=f"monitor {id!r}")
         return cls(id, model, kind, parsed, window or WindowSpec(),
-                   reference or ReferenceSpec.training(), tuple(features))
+                   reference or ReferenceSpec.training(), tuple(features), start)
 
     @classmethod
     def drift(cls, id: str, model: str, test: str = "ks", window: WindowSpec | None = None,
               reference: ReferenceSpec | None = None, features: tuple[str, ...] = (),
               settings: Mapping[str, Any] | None = None, *, max_rows: int = 200_000,
-              sample_seed: int = 0) -> Monitor:
+              sample_seed: int = 0, start: float | None = None) -> Monitor:
         """A drift monitor: ``test`` is a detector name, ``settings`` the detector's own."""
         return cls.create(id, model, kind="drift", window=window, reference=reference,
-                          features=features, test=test, settings=dict(settings or {}),
-                          max_rows=max_rows, sample_seed=sample_seed)
+                          features=features, start=start, test=test,
+                          settings=dict(settings or {}), max_rows=max_rows,
+                          sample_seed=sample_seed)
 
     @property
     def key(self) -> tuple[Any, ...]:

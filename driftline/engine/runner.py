@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from driftline.engine.kinds import Evaluation, EvaluationContext, MonitorKind, get_kind
 from driftline.engine.kinds._base import record
@@ -53,15 +54,27 @@ class Engine:
         return Evaluation(evaluation.monitor_id, evaluation.window, evaluation.status, records,
                           evaluation.outcome)
 
-    def record_error(self, monitor: Monitor, window: Span, exc: Exception) -> Evaluation:
+    def record_error(self, monitor: Monitor, window: Span, exc: Exception,
+                     **details: Any) -> Evaluation:
         """Store an ``error`` record for a window that could not be evaluated (a monitor that
-        cannot work as configured), so alerts see it and the scheduler moves on."""
+        cannot work as configured), so the API, alerts and dashboards see it; ``details``
+        are added to the record's (the scheduler adds its retry)."""
         row = record(monitor, monitor.kind, window, monitor.reference.span_for(window), "*",
                      monitor.kind, math.nan, ResultStatus.ERROR,
-                     details={"error": str(exc), "error_type": type(exc).__name__},
+                     details={"error": str(exc), "error_type": type(exc).__name__, **details},
                      revision=time.time_ns())
         self.store.results.insert([row])
         return Evaluation(monitor.id, window, ResultStatus.ERROR, (row,), exc)
+
+    def record_gap(self, monitor: Monitor, gap: Span) -> Evaluation:
+        """Store one ``no_data`` record for a stretch of windows without events (the
+        scheduler's jump over a gap), instead of one record per empty window."""
+        row = record(monitor, monitor.kind, gap, None, "*", monitor.kind, math.nan,
+                     ResultStatus.NO_DATA, details={"note": "no events in this stretch",
+                                                    "gap": True},
+                     revision=time.time_ns())
+        self.store.results.insert([row])
+        return Evaluation(monitor.id, gap, ResultStatus.NO_DATA, (row,), None)
 
     def backfill(self, monitor: Monitor, start: float, end: float, *,
                  progress: Progress | None = None) -> list[Evaluation]:

@@ -23,9 +23,17 @@ from typing import Literal
 
 from driftline.errors import ConfigurationError
 
-__all__ = ["WEEK_S", "ReferenceSpec", "Span", "WindowSpec"]
+__all__ = ["MONDAY", "WEEK_S", "ReferenceSpec", "Span", "WindowSpec", "default_origin"]
 
 WEEK_S = 7 * 24 * 3600.0
+#: 1970-01-05T00:00:00Z, the first Monday of the epoch (which began on a Thursday)
+MONDAY = 4 * 24 * 3600.0
+
+
+def default_origin(size_s: float) -> float:
+    """Where windows of ``size_s`` are aligned unless told otherwise: Monday 00:00 UTC for a
+    week or longer, midnight UTC for shorter ones."""
+    return MONDAY if size_s >= WEEK_S else 0.0
 
 
 @dataclass(frozen=True, slots=True)

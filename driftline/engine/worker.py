@@ -29,7 +29,8 @@ def scheduler_settings(settings: Settings) -> SchedulerSettings:
     return SchedulerSettings(lateness_s=settings.lateness_s,
                              max_windows=settings.backlog_windows,
                              relabel_horizon_s=settings.relabel_horizon_s,
-                             lease_s=settings.lease_s)
+                             lease_s=settings.lease_s, backoff_s=settings.backoff_s,
+                             max_backoff_s=settings.max_backoff_s)
 
 
 def scheduler_for(settings: Settings, store: Store, metrics: EngineMetrics | None = None

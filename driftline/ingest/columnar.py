@@ -55,7 +55,9 @@ from driftline.ingest._column_values import (
     value_at,
 )
 from driftline.ingest.events import (
+    DEFAULT_LIMITS,
     EventBatch,
+    IngestLimits,
     Rejection,
     _event_id,
     _feature_value,
@@ -81,6 +83,7 @@ def validate_columns(
     known_kinds: Mapping[str, FeatureKind],
     *,
     now: float | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> tuple[EventBatch, list[Rejection]]:
     """Validate a columnar batch of ``model``: (the good rows as one batch, the rejections).
 
@@ -88,6 +91,7 @@ def validate_columns(
     its row; a new feature's kind is that of its values (a column mixing numbers and strings
     takes the kind of its first value, as the row path does). Raises ``ValidationError`` for
     what is wrong with the batch as a whole (bad model name, unknown column, lengths differ).
+    ``limits``: see ``IngestLimits`` (a row is rejected, naming the field).
     """
     check_model_name(model)
     n = column_length(columns)
@@ -104,14 +108,15 @@ def validate_columns(
         if not is_feature_name(name):
             _bad_feature_name(name, values, rows)
             continue
-        found = _feature(name, values, known_kinds.get(name), rows)
+        found = _feature(name, values, known_kinds.get(name), rows, limits)
         if found is not None:
             features[name] = found
+    _keep_within_feature_limit(model, features, known_kinds, rows, limits)
 
-    prediction, label, probs = _predictions(columns.get("prediction"), rows)
-    label = _labels(columns.get("prediction_label"), label, rows)
+    prediction, label, probs = _predictions(columns.get("prediction"), rows, limits)
+    label = _labels(columns.get("prediction_label"), label, rows, limits)
     latency = _latencies(columns.get("latency_ms"), rows)
-    tags = _tag_column(columns.get("tags"), rows)
+    tags = _tag_column(columns.get("tags"), rows, limits)
 
     ok = rows.ok
     everything = bool(ok.all())
@@ -239,8 +244,37 @@ def _kind_reason(expected: FeatureKind, values: Any) -> Callable[[int], str]:
                       f"got {value_at(values, i)!r}")
 
 
+def _keep_within_feature_limit(model: str, features: dict[str, tuple[FeatureKind, Any, Mask]],
+                               known: Mapping[str, FeatureKind], rows: Rows,
+                               limits: IngestLimits) -> None:
+    """Drop the new features past ``max_features`` (in the order sent), rejecting the rows
+    that have a value for one."""
+    fresh = [name for name, (_, _, present) in features.items()
+             if name not in known and bool((present & rows.ok).any())]
+    room = max(limits.max_features - len(known), 0)
+    if len(fresh) <= room:
+        return
+    reason = limits.too_many(model, len(known) + len(fresh))
+    for name in fresh[room:]:
+        rows.reject_where(features.pop(name)[2], f"features.{name}", lambda _: reason)
+
+
+def _reject_long_strings(values: Any, field: str, rows: Rows, limits: IngestLimits) -> None:
+    """Reject the rows whose string in ``values`` (str/None) is longer than the limit."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "U":
+        lengths = np.strings.str_len(values)
+    else:
+        lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values),
+                              dtype=np.int64, count=len(values))
+    too_long = lengths > limits.max_string_length
+    if too_long.any():
+        rows.reject_where(too_long, field,
+                          lambda i: limits.too_long(str(value_at(values, i))) or "")
+
+
 def _feature(name: str, values: Any, known: FeatureKind | None,
-             rows: Rows) -> tuple[FeatureKind, Any, Mask] | None:
+             rows: Rows, limits: IngestLimits = DEFAULT_LIMITS
+             ) -> tuple[FeatureKind, Any, Mask] | None:
     """(kind, stored column, rows with a value) of one feature column; None if all missing."""
     field = f"features.{name}"
     numbers = as_numbers(values)
@@ -262,19 +296,21 @@ def _feature(name: str, values: Any, known: FeatureKind | None,
         if known is NUMERIC:
             rows.reject_where(present, field, _kind_reason(NUMERIC, values))
             return None
+        _reject_long_strings(values, field, rows, limits)
         return CATEGORICAL, values, present
-    return _mixed_feature(name, values, known, rows)
+    return _mixed_feature(name, values, known, rows, limits)
 
 
 def _mixed_feature(name: str, values: Any, known: FeatureKind | None,
-                   rows: Rows) -> tuple[FeatureKind, Any, Mask] | None:
+                   rows: Rows, limits: IngestLimits = DEFAULT_LIMITS
+                   ) -> tuple[FeatureKind, Any, Mask] | None:
     """A column of mixed types, value by value with the row path's rules."""
     field = f"features.{name}"
     kinds: list[FeatureKind | None] = []
     parsed: list[Any] = []
     for i in range(rows.n):
         try:
-            kind, value = _feature_value(name, value_at(values, i))
+            kind, value = _feature_value(name, value_at(values, i), limits)
         except ValidationError as bad:
             rows.reject(i, bad.field or "", bad.message)
             kind, value = None, None
@@ -302,7 +338,8 @@ def _mixed_feature(name: str, values: Any, known: FeatureKind | None,
     return expected, column, present
 
 
-def _predictions(values: Any, rows: Rows) -> tuple[F64, Any, Any]:
+def _predictions(values: Any, rows: Rows, limits: IngestLimits = DEFAULT_LIMITS
+                 ) -> tuple[F64, Any, Any]:
     """(number, label or None, probabilities JSON or None) columns."""
     if values is None:
         return np.full(rows.n, math.nan), None, None
@@ -318,17 +355,19 @@ def _predictions(values: Any, rows: Rows) -> tuple[F64, Any, Any]:
     probs = np.empty(rows.n, dtype=object)
     for i in range(rows.n):
         try:
-            number[i], label[i], probs[i] = _prediction(value_at(values, i))
+            number[i], label[i], probs[i] = _prediction(value_at(values, i), limits)
         except ValidationError as bad:
             number[i], label[i], probs[i] = math.nan, None, ""
             rows.reject(i, bad.field or "", bad.message)
     return number, label, probs
 
 
-def _labels(values: Any, derived: Any, rows: Rows) -> Any:
+def _labels(values: Any, derived: Any, rows: Rows, limits: IngestLimits = DEFAULT_LIMITS
+            ) -> Any:
     """The ``prediction_label`` column, where given, over the labels of class predictions."""
     if values is None:
         return derived
+    _reject_long_strings(values, "prediction_label", rows, limits)
     if not all_strings(values):
         out = as_objects(values).copy()
         for i, value in enumerate(out):
@@ -366,14 +405,14 @@ def _latencies(values: Any, rows: Rows) -> F64:
     return numbers
 
 
-def _tag_column(values: Any, rows: Rows) -> Any:
+def _tag_column(values: Any, rows: Rows, limits: IngestLimits = DEFAULT_LIMITS) -> Any:
     if values is None:
         return None
     out = np.empty(rows.n, dtype=object)
     for i in range(rows.n):
         value = value_at(values, i)
         try:
-            out[i] = _tags(value) if value else ""
+            out[i] = _tags(value, limits) if value else ""
         except ValidationError as bad:
             out[i] = ""
             rows.reject(i, bad.field or "", bad.message)

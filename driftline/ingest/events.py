@@ -39,12 +39,14 @@ from driftline.ingest.validation import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "MAX_FEATURES",
     "MAX_TIMESTAMP",
     "MIN_TIMESTAMP",
     "Column",
     "EventBatch",
     "FeatureKind",
+    "IngestLimits",
     "LabelBatch",
     "Rejection",
     "check_feature_name",
@@ -56,6 +58,34 @@ __all__ = [
 
 #: a guard against a client sending a dict of thousands of keys as "features" by mistake
 MAX_FEATURES = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    """How far one batch may grow a model and its values (the service takes them from
+    ``Settings``: ``DRIFTLINE_MAX_FEATURES``, ``DRIFTLINE_MAX_STRING_LENGTH``).
+
+    ``max_features``: the most features a model may have; an event that brings a feature past
+    it is rejected, naming the feature. ``max_string_length``: the longest string value (a
+    categorical feature value, a predicted class, a tag value, a label class).
+    """
+
+    max_features: int = 1000
+    max_string_length: int = 1024
+
+    def too_long(self, value: str) -> str | None:
+        """Why ``value`` is too long, or None."""
+        if len(value) <= self.max_string_length:
+            return None
+        return (f"a string of {len(value)} chars exceeds the limit of "
+                f"{self.max_string_length} (DRIFTLINE_MAX_STRING_LENGTH)")
+
+    def too_many(self, model: str, n_features: int) -> str:
+        return (f"model {model!r} would have {n_features} features, more than the limit of "
+                f"{self.max_features} (DRIFTLINE_MAX_FEATURES)")
+
+
+DEFAULT_LIMITS = IngestLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +180,8 @@ class _RowError(ValidationError):
         super().__init__(reason, field=field)
 
 
-def _feature_value(name: str, value: object) -> tuple[FeatureKind | None, Any]:
+def _feature_value(name: str, value: object, limits: IngestLimits = DEFAULT_LIMITS
+                   ) -> tuple[FeatureKind | None, Any]:
     try:
         kind = value_kind(value)
     except ValidationError as bad:
@@ -160,25 +191,38 @@ def _feature_value(name: str, value: object) -> tuple[FeatureKind | None, Any]:
         if math.isinf(number):
             raise _RowError(f"features.{name}", f"expected a finite number, got {value!r}")
         return kind, number
+    if kind is FeatureKind.CATEGORICAL:
+        _check_length(f"features.{name}", str(value), limits)
     return kind, value
 
 
-def _prediction(value: object) -> tuple[float, str | None, str]:
+def _check_length(field: str, value: str, limits: IngestLimits) -> None:
+    reason = limits.too_long(value)
+    if reason is not None:
+        raise _RowError(field, reason)
+
+
+def _prediction(value: object, limits: IngestLimits = DEFAULT_LIMITS
+                ) -> tuple[float, str | None, str]:
     if value is None:
         return math.nan, None, ""
     if isinstance(value, bool):
         return float(value), None, ""
     if isinstance(value, int | float | np.integer | np.floating):
+        if math.isnan(float(value)):  # NaN: no numeric prediction, as null
+            return math.nan, None, ""
         if not math.isfinite(float(value)):
             raise _RowError("prediction", f"expected a finite number, got {value!r}")
         return float(value), None, ""
     if isinstance(value, str):
+        _check_length("prediction", value, limits)
         return math.nan, value, ""
     if isinstance(value, Mapping) and value:
         probs: dict[str, float] = {}
         for cls, p in value.items():
             if not isinstance(p, int | float) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
                 raise _RowError(f"prediction.{cls}", f"expected a probability in [0, 1], got {p!r}")
+            _check_length("prediction", str(cls), limits)
             probs[str(cls)] = float(p)
         best = max(probs, key=probs.__getitem__)
         return probs[best], best, json.dumps(probs, separators=(",", ":"))
@@ -192,12 +236,13 @@ def validate_events(
     *,
     default_model: str | None = None,
     now: float | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> tuple[dict[str, EventBatch], list[Rejection]]:
     """Split raw events into one columnar batch per model and a list of rejections.
 
     ``known_kinds`` maps model -> feature -> kind from the registered schema: a value of the
     wrong kind is rejected with the field named; a new feature's kind is taken from its first
-    value and kept consistent within the batch.
+    value and kept consistent within the batch. ``limits``: see ``IngestLimits``.
     """
     known_kinds = known_kinds or {}
     batches: dict[str, _EventRows] = {}
@@ -211,7 +256,10 @@ def validate_events(
             event_id = _event_id(raw.get("event_id"))
             model = check_model_name(raw.get("model", default_model))
             batch = batches.get(model) or batches.setdefault(model, _EventRows(model))
-            row = _row(raw, known_kinds.get(model, _NO_KINDS), batch.kinds, good_names, now)
+            registered = known_kinds.get(model, _NO_KINDS)
+            row = _row(raw, registered, batch.kinds, good_names, now, limits)
+            if row[1]:
+                _check_room(model, row[1], registered, batch.kinds, limits)
         except ValidationError as bad:
             rejections.append(Rejection(index, bad.field or "", bad.message, event_id))
             continue
@@ -247,9 +295,23 @@ _Row = tuple[dict[str, Any], dict[str, FeatureKind], float, str, tuple[float, st
              float, str]
 
 
+def _check_room(model: str, new_kinds: Mapping[str, FeatureKind],
+                registered: Mapping[str, FeatureKind], batch_kinds: Mapping[str, FeatureKind],
+                limits: IngestLimits) -> None:
+    """Reject an event whose new features would take its model past ``max_features``."""
+    fresh = [name for name in new_kinds if name not in registered]
+    if not fresh:
+        return
+    total = len(registered) + sum(1 for name in batch_kinds if name not in registered)
+    room = limits.max_features - total
+    if len(fresh) > room:
+        raise _RowError(f"features.{fresh[max(room, 0)]}",
+                        limits.too_many(model, total + len(fresh)))
+
+
 def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
          batch_kinds: Mapping[str, FeatureKind], good_names: set[str],
-         now: float | None) -> _Row:
+         now: float | None, limits: IngestLimits = DEFAULT_LIMITS) -> _Row:
     stamp = raw.get("timestamp")
     if type(stamp) in _PLAIN_NUMBERS and MIN_TIMESTAMP <= stamp < MAX_TIMESTAMP:  # type: ignore[operator]
         ts = float(stamp)  # type: ignore[arg-type]  # the common case, as parse_timestamp checks
@@ -278,9 +340,11 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
                 raise _RowError(f"features.{name}", f"expected a finite number, got {value!r}")
             kind = _NUMERIC
         elif value_type is str:
+            if len(value) > limits.max_string_length:
+                _check_length(f"features.{name}", value, limits)
             kind = _CATEGORICAL
         else:
-            found, value = _feature_value(name, value)
+            found, value = _feature_value(name, value, limits)
             if found is None:
                 continue
             kind = found
@@ -301,27 +365,29 @@ def _row(raw: Mapping[str, Any], known: Mapping[str, FeatureKind],
     elif type(raw_prediction) is float and math.isfinite(raw_prediction):
         prediction = (raw_prediction, None, "")
     else:
-        prediction = _prediction(raw_prediction)
+        prediction = _prediction(raw_prediction, limits)
     latency = raw.get("latency_ms")
-    if latency is None:
+    if latency is None or (type(latency) is float and math.isnan(latency)):  # NaN: as null
         latency_ms = math.nan
     elif isinstance(latency, int | float) and not isinstance(latency, bool) and latency >= 0:
         latency_ms = float(latency)
     else:
         raise _RowError("latency_ms", f"expected a non-negative number, got {latency!r}")
     tags = raw.get("tags")
-    tags_json = _tags(tags) if tags else ""
+    tags_json = _tags(tags, limits) if tags else ""
     return features, new_kinds, ts, version, prediction, latency_ms, tags_json
 
 
-def _tags(tags: object) -> str:
+def _tags(tags: object, limits: IngestLimits = DEFAULT_LIMITS) -> str:
     if not isinstance(tags, Mapping) or not all(
         isinstance(k, str) and TAG_NAME.fullmatch(k) and isinstance(v, str | int | float | bool)
         for k, v in tags.items()
     ):
         raise _RowError("tags", "expected an object of name -> string/number")
-    return json.dumps({k: str(v) for k, v in tags.items()}, separators=(",", ":"),
-                      sort_keys=True)
+    values = {k: str(v) for k, v in tags.items()}
+    for name, value in values.items():
+        _check_length(f"tags.{name}", value, limits)
+    return json.dumps(values, separators=(",", ":"), sort_keys=True)
 
 
 def _event_id(value: object) -> str | None:
@@ -335,7 +401,8 @@ def _event_id(value: object) -> str | None:
 
 
 def validate_labels(
-    labels: Iterable[Mapping[str, Any]], *, now: float | None = None
+    labels: Iterable[Mapping[str, Any]], *, now: float | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> tuple[dict[str, LabelBatch], list[Rejection]]:
     """Labels per model; each needs ``model``, ``event_id`` and a numeric or string ``label``."""
     batches: dict[str, LabelBatch] = {}
@@ -355,6 +422,7 @@ def validate_labels(
             ):
                 number, cls = float(value), None
             elif isinstance(value, str) and value:
+                _check_length("label", value, limits)
                 number, cls = math.nan, value
             else:
                 raise _RowError("label", f"expected a finite number or a class name, got {value!r}")

@@ -20,6 +20,7 @@ import math
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from numbers import Real
 
@@ -27,15 +28,19 @@ from driftline.errors import ValidationError
 
 __all__ = [
     "FEATURE_NAME",
+    "FEATURE_NAME_PATTERN",
     "FEATURE_NAME_RULE",
     "MAX_TIMESTAMP",
     "MIN_TIMESTAMP",
     "MODEL_NAME",
+    "MODEL_NAME_PATTERN",
     "MODEL_NAME_RULE",
     "RESERVED",
     "TAG_NAME",
+    "TAG_NAME_PATTERN",
     "TAG_NAME_RULE",
     "FeatureKind",
+    "TimeBounds",
     "check_feature_name",
     "check_model_name",
     "check_tag_name",
@@ -58,11 +63,16 @@ class FeatureKind(enum.StrEnum):
 RESERVED = ("event_id", "ts", "model_version", "prediction", "prediction_label",
             "prediction_probs", "latency_ms", "tags", "schema_version")
 
+#: the rules as JSON Schema patterns (for the OpenAPI schema): there ``$`` is the end of the
+#: text, so each says what the ``\A...\Z`` pattern below it says
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
 MODEL_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_\-]{0,63}\Z")
 MODEL_NAME_RULE = "1-64 letters, digits, '_' or '-', starting with a letter or digit"
+FEATURE_NAME_PATTERN = rf"^(?!(?:{'|'.join(RESERVED)})$)[A-Za-z_][A-Za-z0-9_]{{0,127}}$"
 FEATURE_NAME = re.compile(rf"\A(?!(?:{'|'.join(RESERVED)})\Z)[A-Za-z_][A-Za-z0-9_]{{0,127}}\Z")
 FEATURE_NAME_RULE = ("1-128 letters, digits or '_', not starting with a digit, and none of "
                      + ", ".join(RESERVED))
+TAG_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 TAG_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 TAG_NAME_RULE = "1-128 letters, digits or '_', not starting with a digit"
 
@@ -70,6 +80,34 @@ TAG_NAME_RULE = "1-128 letters, digits or '_', not starting with a digit"
 MIN_TIMESTAMP = 946_684_800.0
 #: and after this (2100-01-01)
 MAX_TIMESTAMP = 4_102_444_800.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBounds:
+    """How far from now an event's time may be, on top of the absolute 2000..2100 bounds:
+    at most ``retention_s`` seconds in the past, ``clock_skew_s`` in the future (``None``:
+    no bound on that side). The service applies them (``Settings.time_bounds``); a library
+    ``Ingestor`` loading history has none."""
+
+    retention_s: float | None = None
+    clock_skew_s: float | None = None
+
+    def limits(self, now: float) -> tuple[float, float]:
+        """The accepted times ``[low, high]`` at ``now``."""
+        low = -math.inf if self.retention_s is None else now - self.retention_s
+        high = math.inf if self.clock_skew_s is None else now + self.clock_skew_s
+        return low, high
+
+    def reason(self, ts: float, now: float) -> str | None:
+        """Why an event at ``ts`` is refused at ``now``, or None when it is accepted."""
+        stamp = datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+        if self.retention_s is not None and ts < now - self.retention_s:
+            return (f"timestamp {stamp} is older than the retention horizon of "
+                    f"{self.retention_s / 86400:g} days (DRIFTLINE_RETENTION_S)")
+        if self.clock_skew_s is not None and ts > now + self.clock_skew_s:
+            return (f"timestamp {stamp} is more than {self.clock_skew_s:g} s in the future "
+                    "(clock skew allowance DRIFTLINE_CLOCK_SKEW_S)")
+        return None
 
 
 def is_model_name(name: object) -> bool:

@@ -123,6 +123,8 @@ def log_label(
 
 
 def flush(timeout: float | None = None) -> bool:
+    """Deliver what was logged; False when items wait or were dropped since the last flush
+    (``get_client().stats.last_flush_dropped`` says what, by reason)."""
     return _client.flush(timeout)
 
 

@@ -24,14 +24,19 @@ from typing import Any
 from driftline.errors import ConfigurationError
 from driftline.sdk.exporters._base import Exporter
 from driftline.sdk.spool import DiskSpool, MemorySpool, Spool
-from driftline.sdk.worker import Batch, Worker, take
+from driftline.sdk.worker import MAX_PROBE_INTERVAL_S, Batch, Worker, take
 
 __all__ = ["Client", "ClientStats", "NoopClient"]
 
 
 @dataclass(frozen=True, slots=True)
 class ClientStats:
-    """Counters since the client started (in this process): items are events and labels."""
+    """Counters since the client started (in this process): items are events and labels.
+
+    ``dropped`` counts every drop by reason; ``last_flush_dropped`` the drops the last
+    ``flush`` found (made since the flush before it: why it returned False), and
+    ``dropped_since_flush`` those made since then (what the next ``flush`` will find).
+    """
 
     logged: int = 0
     exported: int = 0
@@ -39,6 +44,8 @@ class ClientStats:
     redelivered: int = 0
     queued: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    last_flush_dropped: dict[str, int] = field(default_factory=dict)
+    dropped_since_flush: dict[str, int] = field(default_factory=dict)
 
 
 class _Ids:
@@ -76,12 +83,19 @@ class Client:
         model: str | None = None,
         model_version: str = "",
         max_in_flight: int = 2,
+        max_probe_interval_s: float = MAX_PROBE_INTERVAL_S,
     ) -> None:
         """``max_in_flight``: batches exported at once when there is a backlog (1 = strictly
-        one after the other)."""
+        one after the other). ``max_probe_interval_s``: while the destination is down, the
+        longest wait between two checks whether it is back (the waits grow, with jitter, up
+        to it); delivery resumes at the first check that finds it back."""
         if max_in_flight < 1:
             raise ConfigurationError(f"max_in_flight must be >= 1, got {max_in_flight}")
+        if not max_probe_interval_s > 0:
+            raise ConfigurationError(
+                f"max_probe_interval_s must be > 0, got {max_probe_interval_s}")
         self.max_in_flight = max_in_flight
+        self.max_probe_interval_s = max_probe_interval_s
         self.exporter = exporter
         self.max_queue_size = max_queue_size
         self.max_batch_size = max_batch_size
@@ -110,6 +124,8 @@ class Client:
         self._taken = 0
         self._counts = {"exported": 0, "spooled": 0, "redelivered": 0}
         self._dropped: dict[str, int] = {}
+        self._dropped_at_flush: dict[str, int] = {}  # ``_dropped`` when the last flush ended
+        self._last_flush_dropped: dict[str, int] = {}
         self._front_dropped = 0
         self._spool: Spool = (
             DiskSpool(self.spool_dir, self.max_spool_bytes)
@@ -194,21 +210,35 @@ class Client:
     def flush(self, timeout: float | None = None) -> bool:
         """Export what was logged before the call (and retry the spool now).
 
-        True when nothing is left queued or spooled: every item was delivered or dropped.
+        True when nothing is left queued or spooled and nothing was dropped since the
+        previous ``flush``: every item logged in between was delivered. When False,
+        ``stats.last_flush_dropped`` says what was dropped, by reason (``stats.dropped``
+        keeps the totals).
         """
         pending = bool(self._events or self._labels or len(self._spool))
         if self._closed or (not pending and self._worker is None):
-            return not pending
+            return not self._settle_drops() and not pending
         self._ensure_worker()
         with self._flush_cond:
             self._flush_requested += 1
             wanted = self._flush_requested
             self._wake.set()
             done = self._flush_cond.wait_for(lambda: self._flush_done >= wanted, timeout)
-        return done and not (self._events or self._labels or len(self._spool))
+        dropped = self._settle_drops()
+        return done and not dropped and not (self._events or self._labels or len(self._spool))
+
+    def _settle_drops(self) -> dict[str, int]:
+        """The drops since the previous flush, now the last flush's."""
+        with self._lock:
+            since = _subtract(self._dropped, self._dropped_at_flush)
+            self._dropped_at_flush = dict(self._dropped)
+            self._last_flush_dropped = since
+            return since
 
     def shutdown(self, timeout: float = 5.0) -> bool:
-        """Flush, stop the worker and close the exporter. Idempotent."""
+        """Flush, report the drops no batch carried yet, stop the worker and close the
+        exporter, all within ``timeout`` seconds (False when that was not enough or items are
+        left in the spool). Idempotent."""
         with self._lock:
             if self._closed:
                 return True
@@ -253,6 +283,8 @@ class Client:
                 logged=self._taken + queued + self._front_dropped,
                 queued=queued,
                 dropped=dict(self._dropped),
+                last_flush_dropped=dict(self._last_flush_dropped),
+                dropped_since_flush=_subtract(self._dropped, self._dropped_at_flush),
                 **self._counts,
             )
 
@@ -297,6 +329,10 @@ class _Host:
     @property
     def flush_interval_s(self) -> float:
         return self._client.flush_interval_s
+
+    @property
+    def max_probe_interval_s(self) -> float:
+        return self._client.max_probe_interval_s
 
     def queued(self) -> tuple[int, int]:
         return len(self._client._events), len(self._client._labels)
@@ -360,6 +396,11 @@ class NoopClient:
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         return True
+
+
+def _subtract(counts: Mapping[str, int], earlier: Mapping[str, int]) -> dict[str, int]:
+    """The counts that grew since ``earlier``, by how much."""
+    return {k: n - earlier.get(k, 0) for k, n in counts.items() if n > earlier.get(k, 0)}
 
 
 def _after_fork_in_child() -> None:

@@ -3,8 +3,13 @@
 One daemon thread per client and process. It wakes when a batch is full, when the flush timer
 fires, or when ``flush``/``shutdown`` asks; exports full batches (and on a timer tick or a
 flush, the rest); sends a batch that fails with a retryable error to the spool and redelivers
-the spool oldest first with capped exponential backoff. Exporter errors are logged at most
-once per ``LOG_EVERY_S`` per reason and never raised.
+the spool oldest first. While the destination is down it checks whether it is back with
+jittered waits that grow from ``MIN_PROBE_INTERVAL_S`` up to the client's
+``max_probe_interval_s`` (a cheap ``probe`` where the exporter has one, else the oldest
+batch), and redelivers everything at the first check that succeeds. Drops not yet reported
+ride on the next batch; on a timer tick, a flush or shutdown with no batch to carry them they
+go in a report of their own. Exporter errors are logged at most once per ``LOG_EVERY_S`` per
+reason and never raised.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
-from driftline.sdk.exporters._base import ExportResult
+from driftline.sdk.exporters._base import ExportResult, SupportsProbe
 
 if TYPE_CHECKING:
     from driftline.sdk.exporters._base import Exporter
@@ -26,8 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOG_EVERY_S",
-    "MAX_BACKOFF_S",
-    "MIN_BACKOFF_S",
+    "MAX_PROBE_INTERVAL_S",
+    "MIN_PROBE_INTERVAL_S",
     "Batch",
     "RateLimitedLog",
     "Worker",
@@ -39,8 +44,10 @@ Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 logger = logging.getLogger("driftline.sdk")
 
-MIN_BACKOFF_S = 0.5
-MAX_BACKOFF_S = 30.0
+#: the first wait before checking whether a destination that failed is back
+MIN_PROBE_INTERVAL_S = 0.25
+#: the default longest wait between two checks (``Client(max_probe_interval_s=...)``)
+MAX_PROBE_INTERVAL_S = 1.0
 LOG_EVERY_S = 30.0
 
 
@@ -77,8 +84,8 @@ class WorkerHost(Protocol):
     """What the worker needs from its client, and nothing else (``Client`` gives it one).
 
     Settings: ``exporter``, ``spool``, ``max_batch_size``, ``max_in_flight``,
-    ``flush_interval_s``; ``wake`` is set to wake the worker. The rest are the operations on
-    the client's queues, flush handshake and counters.
+    ``flush_interval_s``, ``max_probe_interval_s``; ``wake`` is set to wake the worker. The
+    rest are the operations on the client's queues, flush handshake and counters.
     """
 
     @property
@@ -93,6 +100,8 @@ class WorkerHost(Protocol):
     def max_in_flight(self) -> int: ...
     @property
     def flush_interval_s(self) -> float: ...
+    @property
+    def max_probe_interval_s(self) -> float: ...
 
     def queued(self) -> tuple[int, int]:
         """Events and labels waiting in the queues."""
@@ -160,6 +169,8 @@ class Worker(threading.Thread):
                 next_tick = now + interval
             try:
                 self._cycle(force=urgent or tick, urgent=urgent)
+                if urgent or tick:
+                    self._report_drops()
             except Exception:  # a bug here must never kill the thread
                 logger.exception("driftline SDK worker error")
             if flush_requested:
@@ -172,7 +183,7 @@ class Worker(threading.Thread):
     def _cycle(self, *, force: bool, urgent: bool) -> None:
         h = self.host
         if len(h.spool) and (urgent or time.monotonic() >= self._retry_at):
-            self._redeliver()
+            self._redeliver(probe_first=not urgent)  # a flush or shutdown retries right away
         due = sum(h.queued()) if force else 0
         size = h.max_batch_size
 
@@ -216,8 +227,30 @@ class Worker(threading.Thread):
                 failed = True
                 self._to_spool(events, labels)
 
-    def _redeliver(self) -> None:
+    def _report_drops(self) -> None:
+        """Send the drops not yet reported in a report of their own (no batch carries them)."""
         h = self.host
+        if len(h.spool) or sum(h.queued()):  # down, or a batch will carry them
+            return
+        with self._reported_lock:
+            reported = dict(self._reported)
+        dropped = h.dropped_so_far()
+        if any(n > reported.get(k, 0) for k, n in dropped.items()):
+            result = self._export([], [])
+            if result.retryable:  # they ride on the next batch (or the next report) instead
+                self._failed(result)
+
+    def _redeliver(self, *, probe_first: bool = False) -> None:
+        h = self.host
+        exporter = h.exporter
+        if probe_first and isinstance(exporter, SupportsProbe):
+            try:
+                answer = exporter.probe()
+            except Exception as exc:  # an exporter must not raise; if it does, still down
+                answer = ExportResult.retry(f"{type(exc).__name__}: {exc}")
+            if answer.retryable:
+                self._failed(answer)
+                return
         while (batch := h.spool.oldest()) is not None:
             result = self._export(batch.events, batch.labels)
             if result.retryable:
@@ -262,8 +295,11 @@ class Worker(threading.Thread):
         return result
 
     def _failed(self, result: ExportResult) -> None:
-        self._backoff = min(max(self._backoff * 2, MIN_BACKOFF_S), MAX_BACKOFF_S)
-        wait = self._backoff * random.uniform(0.8, 1.2)  # jitter
+        # capped at a second or so: a destination that is back gets its backlog within one
+        # check, and a check costs one cheap request
+        cap = self.host.max_probe_interval_s
+        self._backoff = min(max(self._backoff * 2, MIN_PROBE_INTERVAL_S), cap)
+        wait = self._backoff * random.uniform(0.5, 1.0)  # jitter: clients do not march in step
         self._retry_at = time.monotonic() + max(wait, result.retry_after_s or 0.0)
         self.log.warning(
             "retry", "driftline: delivery failed, retrying in %.1f s: %s", wait, result.error

@@ -55,8 +55,16 @@ class Dialect:
     def add_column(self, table: str, column: str, ch_type: str) -> str:
         """``ALTER TABLE ... ADD COLUMN``; idempotent only where the engine can say
         ``IF NOT EXISTS`` (callers on 18.16 check ``system.columns`` first)."""
+        return self.add_columns(table, {column: ch_type})
+
+    def add_columns(self, table: str, columns: Mapping[str, str]) -> str:
+        """One ``ALTER TABLE ... ADD COLUMN a T, ADD COLUMN b T, ...`` (one metadata change
+        for all, where a statement per column costs a rewrite each); idempotent as
+        ``add_column``."""
         clause = "IF NOT EXISTS " if self.capabilities.if_not_exists_column else ""
-        return f"ALTER TABLE {self.table(table)} ADD COLUMN {clause}{column} {ch_type}"
+        adds = ", ".join(f"ADD COLUMN {clause}{column} {ch_type}"
+                         for column, ch_type in columns.items())
+        return f"ALTER TABLE {self.table(table)} {adds}"
 
     def rename_table(self, old: str, new: str) -> str:
         return f"RENAME TABLE {self.table(old)} TO {self.table(new)}"

@@ -4,7 +4,9 @@
 ``events_<model>`` has one column per feature (``f_<feature>``), so a window aggregate over a
 feature reads that column only; it is a ReplacingMergeTree ordered by (ts, event_id), and every
 read uses ``FINAL``, so a re-delivered event is never counted twice. Feature schemas are
-versioned: a new or missing feature is a new version, never a crash.
+versioned, and a version is a real change only: a new feature (added), or a removal, declared
+(``remove_features``) or inferred after ``feature_absence_s`` without a value. A feature that a
+batch does not carry has missing values there; the current schema is every live feature.
 """
 
 from __future__ import annotations
@@ -12,24 +14,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
-from driftline.errors import ValidationError
+from driftline.errors import NotFoundError, ValidationError
 from driftline.ingest.validation import FeatureKind
-from driftline.storage import _aggregates
 from driftline.storage._backend import Column, Columns
+from driftline.storage._event_reads import EVENT_COLUMNS, EventReads
+from driftline.storage._feature_activity import FeatureActivity
 from driftline.storage._sql import (
     check_model,
     delete_rows,
     events_table,
     feature_column,
-    renamed,
-    window_condition,
 )
 from driftline.storage.dialect import quote
 
@@ -37,20 +37,18 @@ if TYPE_CHECKING:
     from driftline.ingest.events import EventBatch
     from driftline.storage.store import Store
 
-__all__ = ["EVENT_COLUMNS", "FEATURE_TYPES", "MODEL_COLUMNS", "SCHEMA_COLUMNS", "Events",
-           "FeatureSchema", "ModelInfo", "feature_column"]
+__all__ = ["DEFAULT_FEATURE_ABSENCE_S", "EVENT_COLUMNS", "FEATURE_TYPES", "MODEL_COLUMNS",
+           "SCHEMA_COLUMNS", "Events", "FeatureSchema", "ModelInfo", "feature_column"]
 
 FEATURE_TYPES = {FeatureKind.NUMERIC: "Nullable(Float64)",
                  FeatureKind.CATEGORICAL: "Nullable(String)"}
-EVENT_COLUMNS: dict[str, str] = {
-    "event_id": "String", "ts": "DateTime('UTC')", "model_version": "String",
-    "prediction": "Float64", "prediction_label": "Nullable(String)",
-    "prediction_probs": "String", "latency_ms": "Float64", "tags": "String",
-    "schema_version": "UInt32",
-}
 MODEL_COLUMNS = {"name": "String", "created_at": "DateTime('UTC')"}
 SCHEMA_COLUMNS = {"model": "String", "version": "UInt32", "features": "String",
                   "added": "String", "removed": "String", "created_at": "DateTime('UTC')"}
+#: a feature without a value for this long (seconds) is removed on the model's next write
+DEFAULT_FEATURE_ABSENCE_S = 7 * 86400.0
+#: the longest ALTER statement sent (ClickHouse 18.16 parses at most 256 KiB of a query)
+_MAX_ALTER_CHARS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +71,25 @@ class ModelInfo:
     n_features: int
 
 
-def _changes(base: Mapping[str, FeatureKind], seen: Mapping[str, FeatureKind],
-             carried: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """(added, removed) feature names against ``base``; None when nothing changes."""
-    added = tuple(sorted(set(seen) - set(base)))
-    removed = tuple(sorted(set(base) - carried))
-    return (added, removed) if added or removed else None
+class Events(EventReads):
+    """``store.events``: models, feature schemas and raw events. Thread-safe: one schema lock
+    per model, so one model's schema change never waits for another's.
 
+    ``feature_absence_s``: a live feature that had no value for this long (by the clock of
+    the writes, ``clock``) is recorded as removed on the model's next write (``Settings``:
+    ``DRIFTLINE_FEATURE_ABSENCE_S``).
+    """
 
-class Events:
-    """``store.events``: models, feature schemas and raw events. Thread-safe."""
-
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *,
+                 feature_absence_s: float = DEFAULT_FEATURE_ABSENCE_S,
+                 clock: Callable[[], float] = time.time) -> None:
         self._store = store
-        self._schema_lock = threading.Lock()
+        self.feature_absence_s = feature_absence_s
+        self.clock = clock
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+        self._insert_locks: dict[str, threading.Lock] = {}
+        self._activity = FeatureActivity(store)
         self._schemas: dict[str, FeatureSchema] = {}
         self._known: dict[str, tuple[int, dict[str, FeatureKind]]] = {}
 
@@ -131,48 +134,99 @@ class Events:
         self._schemas[model] = versions[-1]
         return versions[-1]
 
-    def evolve_schema(self, model: str, seen: Mapping[str, FeatureKind],
-                      sent: Iterable[str] | None = None) -> FeatureSchema:
+    def schema_lock(self, model: str) -> threading.RLock:
+        """The lock that orders the schema changes of ``model`` (re-entrant)."""
+        with self._locks_guard:
+            lock = self._locks.get(model)
+            if lock is None:
+                lock = self._locks[model] = threading.RLock()
+            return lock
+
+    def evolve_schema(self, model: str, seen: Mapping[str, FeatureKind]) -> FeatureSchema:
         """The schema to store a batch under; records a new version when it changes.
 
-        ``seen``: the features with values in the batch, and their kinds; ``sent``: every
-        feature name the batch carried, with or without values (default: ``seen``). A feature
-        seen for the first time is added (a new column); a registered feature that the batch
-        does not carry at all is recorded as removed (its column and history are kept). A
-        feature sent with missing values only is neither: missing values are data.
+        ``seen``: the features with values in the batch, and their kinds. A feature seen
+        for the first time (or again after its removal) is added (a new column); a live
+        feature without a value for ``feature_absence_s`` is removed (its column, history
+        and kind are kept). A feature the batch does not carry, or carries without values,
+        is neither: missing values are data.
         """
-        with self._schema_lock:
-            carried = set(seen) if sent is None else set(sent) | set(seen)
+        with self.schema_lock(model):
+            now = self.clock()
             current = self.current_schema(model)
-            if current is not None and not _changes(current.features, seen, carried):
-                return current
-            # something changed: start from what is stored (another writer may have been first)
+            absent: tuple[str, ...] = ()
+            if current is not None:
+                absent = self._activity.absent(model, set(current.features) - set(seen), now,
+                                               self.feature_absence_s)
+                if set(seen) <= set(current.features) and not absent:
+                    self._touch(model, seen, now)
+                    return current
+            # something changes: start from what is stored (another writer may have been first)
             self.forget_model(model)
             current = self.current_schema(model)
             if current is None:
                 self._create_model(model)
             base = dict(current.features) if current else {}
-            added, removed = _changes(base, seen, carried) or ((), ())
-            if current is not None and not added and not removed:
-                return current
             conflicts = [n for n in seen if n in base and base[n] is not seen[n]]
             if conflicts:
                 raise ValidationError(f"features {conflicts} change kind", field="features")
+            added = tuple(sorted(set(seen) - set(base)))
+            removed = tuple(n for n in absent if n in base)
+            if current is not None and not added and not removed:
+                self._touch(model, seen, now)
+                return current
             self._add_columns(model, {name: seen[name] for name in added})
-            features = {k: v for k, v in base.items() if k not in removed}
-            features.update({name: seen[name] for name in added})
-            schema = FeatureSchema(model, (current.version if current else 0) + 1, features,
-                                   added, removed, time.time())
-            self._store.backend.insert(
-                self._store.dialect.table("feature_schemas"),
-                {"model": [model], "version": [schema.version],
-                 "features": [json.dumps({k: v.value for k, v in features.items()},
-                                         sort_keys=True)],
-                 "added": [json.dumps(list(added))], "removed": [json.dumps(list(removed))],
-                 "created_at": [schema.created_at]},
-                SCHEMA_COLUMNS)
-            self._schemas[model] = schema
+            schema = self._record_version(model, current, base, added, removed,
+                                          {name: seen[name] for name in added})
+            self._touch(model, seen, now)
             return schema
+
+    def remove_features(self, model: str, names: Iterable[str]) -> FeatureSchema:
+        """Declare features of ``model`` removed (a new version; their columns, history and
+        kinds are kept, and a value sent later adds them again). Names already removed are
+        ignored; ``NotFoundError`` for a model or a feature that never existed."""
+        names = list(dict.fromkeys(names))
+        for name in names:
+            feature_column(name)  # a precise error for a malformed name
+        with self.schema_lock(model):
+            self.forget_model(model)
+            current = self.current_schema(model)
+            if current is None:
+                raise NotFoundError(f"model {model!r} does not exist", what="model",
+                                    name=model)
+            unknown = [n for n in names if n not in self.known_kinds(model)]
+            if unknown:
+                raise NotFoundError(f"model {model!r} has no feature "
+                                    f"{', '.join(map(repr, unknown))}", what="feature",
+                                    name=unknown[0])
+            removed = tuple(sorted(n for n in names if n in current.features))
+            if not removed:
+                return current
+            return self._record_version(model, current, current.features, (), removed, {})
+
+    def _touch(self, model: str, seen: Iterable[str], now: float) -> None:
+        # the recorded last-seen times trail by at most 1/24 of the absence (an hour at most)
+        self._activity.touch(model, seen, now, min(3600.0, self.feature_absence_s / 24))
+
+    def _record_version(self, model: str, current: FeatureSchema | None,
+                        base: Mapping[str, FeatureKind], added: tuple[str, ...],
+                        removed: tuple[str, ...],
+                        new: Mapping[str, FeatureKind]) -> FeatureSchema:
+        features = {k: v for k, v in base.items() if k not in removed}
+        features.update(new)
+        # whole seconds: what the DateTime column gives back, so a re-read schema is equal
+        schema = FeatureSchema(model, (current.version if current else 0) + 1, features,
+                               added, removed, float(int(time.time())))
+        self._store.backend.insert(
+            self._store.dialect.table("feature_schemas"),
+            {"model": [model], "version": [schema.version],
+             "features": [json.dumps({k: v.value for k, v in features.items()},
+                                     sort_keys=True)],
+             "added": [json.dumps(list(added))], "removed": [json.dumps(list(removed))],
+             "created_at": [schema.created_at]},
+            SCHEMA_COLUMNS)
+        self._schemas[model] = schema
+        return schema
 
     def _create_model(self, model: str) -> None:
         dialect = self._store.dialect
@@ -183,16 +237,25 @@ class Events:
                                    {"name": [model], "created_at": [time.time()]}, MODEL_COLUMNS)
 
     def _add_columns(self, model: str, kinds: Mapping[str, FeatureKind]) -> None:
+        """The missing columns, in one ALTER (more only past ``_MAX_ALTER_CHARS``)."""
         if not kinds:
             return
         dialect = self._store.dialect
         existing = set(self._select(dialect.columns_of(events_table(model)))["name"])
-        for name, kind in kinds.items():
-            column = feature_column(name)
-            if column in existing:  # a removed feature that came back, or another writer
-                continue
-            self._store.backend.execute(
-                dialect.add_column(events_table(model), column, FEATURE_TYPES[kind]))
+        # a removed feature that came back, or another writer's, has its column already
+        missing = {feature_column(name): FEATURE_TYPES[kind] for name, kind in kinds.items()
+                   if feature_column(name) not in existing}
+        chunk: dict[str, str] = {}
+        size = 0
+        for column, ch_type in missing.items():
+            clause = len(column) + len(ch_type) + 40
+            if chunk and size + clause > _MAX_ALTER_CHARS:
+                self._store.backend.execute(dialect.add_columns(events_table(model), chunk))
+                chunk, size = {}, 0
+            chunk[column] = ch_type
+            size += clause
+        if chunk:
+            self._store.backend.execute(dialect.add_columns(events_table(model), chunk))
 
     def known_kinds(self, model: str) -> dict[str, FeatureKind]:
         """Every feature kind the model ever had (a removed feature keeps its kind).
@@ -215,120 +278,103 @@ class Events:
         hand, e.g. dropped); the next read asks the database again."""
         self._schemas.pop(model, None)
         self._known.pop(model, None)
+        self._activity.forget(model)
 
     def forget_all(self) -> None:
         """Drop what this process caches about every model."""
         self._schemas.clear()
         self._known.clear()
+        self._activity.forget_all()
 
     def drop_model(self, model: str) -> None:
         """Delete a model: its events table, its registration and its schema versions."""
         dialect = self._store.dialect
-        self._store.backend.execute(dialect.drop_table(events_table(model)))
-        delete_rows(self._store, "models", f"name = {quote(model)}")
-        delete_rows(self._store, "feature_schemas", f"model = {quote(model)}")
-        self.forget_model(model)
+        with self.schema_lock(model):
+            self._store.backend.execute(dialect.drop_table(events_table(model)))
+            delete_rows(self._store, "models", f"name = {quote(model)}")
+            delete_rows(self._store, "feature_schemas", f"model = {quote(model)}")
+            self._activity.drop_model(model)
+            self.forget_model(model)
 
     # -- events ---------------------------------------------------------------------------
     def insert(self, batch: EventBatch, schema: FeatureSchema) -> int:
-        """Store validated events under ``schema`` (see ``evolve_schema``); returns the count."""
+        """Store validated events under ``schema`` (see ``evolve_schema``); returns how many
+        were stored.
+
+        A model stores an event id once: ids the model already has (whatever timestamp they
+        came with) and repeats within the batch (the first one wins) are left out. The lookup
+        and the insert hold the model's insert lock, so two requests of this process never
+        store the same id twice; writers in other processes can still race (then the
+        ReplacingMergeTree folds identical (ts, event_id) rows, as before).
+        """
         if not len(batch):
             return 0
-        columns: dict[str, Column] = {
-            "event_id": batch.event_id, "ts": batch.ts, "model_version": batch.model_version,
-            "prediction": batch.prediction, "prediction_label": batch.prediction_label,
-            "prediction_probs": batch.prediction_probs, "latency_ms": batch.latency_ms,
-            "tags": batch.tags,
-            "schema_version": np.full(len(batch), schema.version, dtype=np.uint32),
-        }
-        types = dict(EVENT_COLUMNS)
-        for name, values in batch.features.items():
-            col = feature_column(name)
-            columns[col] = values
-            types[col] = FEATURE_TYPES[batch.kinds[name]]
-        self._store.backend.insert(self._table(batch.model), columns, types)
-        return len(batch)
+        with self._insert_lock(batch.model):
+            keep = self._unseen(batch.model, batch.event_id)
+            n = len(batch) if keep is None else len(keep)
+            if not n:
+                return 0
+            columns: dict[str, Column] = {
+                "event_id": batch.event_id, "ts": batch.ts,
+                "model_version": batch.model_version, "prediction": batch.prediction,
+                "prediction_label": batch.prediction_label,
+                "prediction_probs": batch.prediction_probs, "latency_ms": batch.latency_ms,
+                "tags": batch.tags,
+            }
+            types = dict(EVENT_COLUMNS)
+            for name, values in batch.features.items():
+                col = feature_column(name)
+                columns[col] = values
+                types[col] = FEATURE_TYPES[batch.kinds[name]]
+            if keep is not None:
+                columns = {name: _rows(values, keep) for name, values in columns.items()}
+            columns["schema_version"] = np.full(n, schema.version, dtype=np.uint32)
+            self._store.backend.insert(self._table(batch.model), columns, types)
+            return n
 
-    def count(self, model: str, start: float | None = None, end: float | None = None) -> int:
-        if self.current_schema(model) is None:
-            return 0
-        rows = self._select(f"SELECT count() AS n FROM {self._table(model)} FINAL"
-                            f" WHERE {window_condition(start, end)}")
-        return int(rows["n"][0])
+    def _insert_lock(self, model: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._insert_locks.setdefault(model, threading.Lock())
 
-    def time_bounds(self, model: str) -> tuple[float, float] | None:
-        """(first, last) event time of a model; duplicates do not matter, so no FINAL."""
-        if self.current_schema(model) is None:
+    def _unseen(self, model: str, event_ids: Column) -> list[int] | None:
+        """Positions of the ids to store (the first of each id the model does not have yet),
+        or None when that is all of them. One query per ~200 KB of ids (ClickHouse parses at
+        most ``max_query_size``, 256 KiB by default, of a query)."""
+        ids = event_ids.tolist() if isinstance(event_ids, np.ndarray) else list(event_ids)
+        first: dict[str, int] = {}
+        for position, event_id in enumerate(ids):
+            first.setdefault(str(event_id), position)
+        stored: set[str] = set()
+        chunk: list[str] = []
+        size = 0
+        for event_id in (*first, None):
+            if event_id is not None:
+                chunk.append(_literal(event_id))
+                size += len(chunk[-1]) + 2
+            if chunk and (event_id is None or size > _ID_QUERY_BYTES):
+                found = self._select(f"SELECT DISTINCT event_id FROM {self._table(model)}"
+                                     f" WHERE event_id IN ({', '.join(chunk)})")
+                stored.update(str(e) for e in found["event_id"])
+                chunk, size = [], 0
+        if not stored and len(first) == len(ids):
             return None
-        rows = self._select(f"SELECT count() AS n, toUnixTimestamp(min(ts)) AS lo,"
-                            f" toUnixTimestamp(max(ts)) AS hi FROM {self._table(model)}")
-        if not int(rows["n"][0]):
-            return None
-        return float(rows["lo"][0]), float(rows["hi"][0])
+        return [position for event_id, position in first.items() if event_id not in stored]
 
-    def read(self, model: str, columns: Sequence[str], start: float | None = None,
-             end: float | None = None, *, limit: int | None = None,
-             sample_seed: int | None = None, total: int | None = None,
-             newest_first: bool = False) -> Columns:
-        """Raw columns of a window (feature names or event columns; ``ts`` as epoch seconds),
-        in time order (``newest_first``: the latest first, so ``limit`` keeps the latest).
 
-        With ``limit`` and ``sample_seed`` the rows are a deterministic sample: the ``limit``
-        rows of smallest ``cityHash64(event_id, seed)``, so the same window and seed always
-        give the same rows, wherever the data is stored. Given the window's row count
-        (``total``), rows are first filtered on the hash so that only about twice ``limit``
-        rows are sorted, not the whole window; the rows picked are the same.
-        """
-        known = self.known_kinds(model)
-        exprs = []
-        renames = {"ts_epoch": "ts"}
-        for name in dict.fromkeys(columns):
-            if name == "ts":
-                exprs.append("toUnixTimestamp(ts) AS ts_epoch")
-            elif name in EVENT_COLUMNS:
-                exprs.append(name)
-            elif name in known:
-                # no alias: an alias would shadow a column of the same name in this SELECT
-                exprs.append(feature_column(name))
-                renames[feature_column(name)] = name
-            else:
-                raise ValidationError(f"model {model!r} has no column {name!r}", field="columns")
-        sql = (f"SELECT {', '.join(exprs)} FROM {self._table(model)} FINAL"
-               f" WHERE {window_condition(start, end)}")
-        order = "ts DESC, event_id DESC" if newest_first else "ts, event_id"
-        if limit is not None and sample_seed is not None:
-            digest = f"cityHash64(event_id, {int(sample_seed)})"
-            order = f" ORDER BY {digest} LIMIT {int(limit)}"
-            if total is not None and total > 2 * limit + 1000:
-                share = (2 * limit + 1000) / total  # P(fewer than limit pass) is negligible
-                cut = min(int(share * 2.0**64), 2**64 - 1)
-                picked = renamed(self._select(f"{sql} AND {digest} < {cut}{order}"), renames)
-                if len(next(iter(picked.values()), ())) >= limit:
-                    return picked
-            sql += order
-        elif limit is not None:
-            sql += f" ORDER BY {order} LIMIT {int(limit)}"
-        else:
-            sql += f" ORDER BY {order}"
-        return renamed(self._select(sql), renames)
+#: bytes of quoted event ids in one lookup query (see ``Events._unseen``)
+_ID_QUERY_BYTES = 200_000
 
-    # -- aggregates pushed down (one query each; see driftline.storage._aggregates) -------
-    def numeric_profile(self, model: str, features: Sequence[str], start: float | None,
-                        end: float | None, quantiles: Sequence[float] = (0.25, 0.5, 0.75),
-                        ) -> dict[str, dict[str, float]]:
-        """Count, nulls, moments, min/max and t-digest quantiles (``q0.5``) per feature."""
-        return _aggregates.numeric_profile(self._select, self._table(model), features,
-                                           window_condition(start, end), quantiles)
 
-    def bin_counts(self, model: str, edges: Mapping[str, npt.ArrayLike], start: float | None,
-                   end: float | None) -> dict[str, npt.NDArray[np.int64]]:
-        """Counts per bin of numeric features: bin ``i`` holds ``edges[i-1] <= x < edges[i]``
-        (``numpy.searchsorted(edges, x, side="right")``); missing values are not counted."""
-        return _aggregates.bin_counts(self._select, self._table(model), edges,
-                                      window_condition(start, end))
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
 
-    def category_counts(self, model: str, features: Sequence[str], start: float | None,
-                        end: float | None) -> dict[str, dict[str | None, int]]:
-        """Counts per category (``None``: missing) of categorical features."""
-        return _aggregates.category_counts(self._select, self._table(model), features,
-                                           window_condition(start, end))
+
+def _literal(value: str) -> str:
+    """A string literal that also escapes control characters (a NUL must not end the
+    query text an engine is handed)."""
+    return quote(value).translate(_CONTROL)
+
+
+def _rows(values: Column, keep: list[int]) -> Column:
+    if isinstance(values, np.ndarray):
+        return values[np.asarray(keep, dtype=np.int64)]
+    return [values[i] for i in keep]

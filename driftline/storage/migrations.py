@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from driftline.errors import StoreVersionError
+from driftline.storage._feature_activity import (
+    ACTIVITY_COLUMNS,
+    ACTIVITY_ENGINE,
+    ACTIVITY_ORDER,
+)
 from driftline.storage.dialect import Dialect
 from driftline.storage.events import MODEL_COLUMNS, SCHEMA_COLUMNS
 from driftline.storage.labels import LABEL_COLUMNS
@@ -142,10 +147,16 @@ def _references_and_leases(d: Dialect) -> list[Step]:
     ]
 
 
+def _feature_activity(d: Dialect) -> list[Step]:
+    return [Step(d.create_table("feature_activity", ACTIVITY_COLUMNS, ACTIVITY_ENGINE,
+                                ACTIVITY_ORDER))]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "models, feature schemas, labels and results", _initial_tables),
     Migration(2, "general result records (results_v1 copied in)", _general_results),
     Migration(3, "reference rows and leases", _references_and_leases),
+    Migration(4, "feature activity (when each feature last had a value)", _feature_activity),
 )
 
 

@@ -166,11 +166,14 @@ class Results:
                 picked[key] = record
         return sorted(picked.values(), key=lambda r: (r.monitor_id, r.subject, r.metric))
 
-    def last_window_end(self, monitor_id: str) -> float | None:
-        """The end of the last window a monitor stored a result for (None: none yet)."""
+    def last_window_end(self, monitor_id: str, *, ignore_errors: bool = False) -> float | None:
+        """The end of the last window a monitor stored a result for (None: none yet);
+        ``ignore_errors``: of the last window with a record other than ``error`` (the
+        scheduler's position: a window that failed is retried, not passed)."""
+        errors = f" AND status != {quote(str(ResultStatus.ERROR))}" if ignore_errors else ""
         rows = self._store.backend.select(
             f"SELECT toUnixTimestamp(max(window_end)) AS last, count() AS n FROM {self._table}"
-            f" WHERE monitor_id = {quote(monitor_id)}")
+            f" WHERE monitor_id = {quote(monitor_id)}{errors}")
         return float(rows["last"][0]) if int(rows["n"][0]) else None
 
     def revisions(self, monitor_id: str, start: float,

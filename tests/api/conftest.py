@@ -24,7 +24,8 @@ MakeClient = Callable[..., TestClient]
 
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"api_keys": "", "_env_file": None}
+    # the tests send events of 2023 (T0): no retention horizon
+    values: dict[str, Any] = {"api_keys": "", "_env_file": None, "retention_s": 0}
     values.update(overrides)
     return Settings(**values)
 

@@ -3,6 +3,7 @@ framework errors, and request metrics on the registry the caller passes."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -57,19 +58,23 @@ DOMAIN_ERRORS: dict[str, tuple[DriftlineError, int, dict[str, object]]] = {
         503,
         {"error": "server down", "field": None, "index": None},
     ),
-    "store": (StoreError("disk"), 500, {"error": "disk", "field": None, "index": None}),
-    "locked": (StoreLockedError("held"), 500, {"error": "held", "field": None, "index": None}),
+    # store errors carry SQL and server text: the client gets a uniform body, the log the rest
+    "store": (StoreError("Code: 47. DB::Exception: Unknown expression identifier f_x"), 500,
+              {"error": "internal store error", "field": None, "index": None}),
+    "locked": (StoreLockedError("held"), 500,
+               {"error": "internal store error", "field": None, "index": None}),
     "version": (
         StoreVersionError("too new"),
         500,
-        {"error": "too new", "field": None, "index": None},
+        {"error": "internal store error", "field": None, "index": None},
     ),
     "not_fitted": (
         NotFittedError("fit first"),
         500,
-        {"error": "fit first", "field": None, "index": None},
+        {"error": "internal error", "field": None, "index": None},
     ),
-    "base": (DriftlineError("oops"), 500, {"error": "oops", "field": None, "index": None}),
+    "base": (DriftlineError("oops"), 500, {"error": "internal error", "field": None,
+                                           "index": None}),
 }
 
 
@@ -94,7 +99,9 @@ def test_exports() -> None:
 def test_domain_errors_map_to_statuses(raising_client: TestClient, kind: str) -> None:
     _, status, body = DOMAIN_ERRORS[kind]
     response = raising_client.get(f"/boom/{kind}")
-    assert (response.status_code, response.json()) == (status, body)
+    answer = response.json()
+    assert answer.pop("request_id") == response.headers["x-request-id"]
+    assert (response.status_code, answer) == (status, body)
     retry_after = response.headers.get("retry-after")
     assert retry_after == (str(RETRY_AFTER_S) if kind == "unavailable" else None)
 
@@ -123,12 +130,14 @@ def test_unknown_route_and_method_have_the_error_shape(client: TestClient) -> No
     missing = client.get("/v2/nothing")
     assert (missing.status_code, missing.json()) == (
         404,
-        {"error": "Not Found", "field": None, "index": None},
+        {"error": "Not Found", "field": None, "index": None,
+         "request_id": missing.headers["x-request-id"]},
     )
     wrong_method = client.delete("/healthz")
     assert (wrong_method.status_code, wrong_method.json()) == (
         405,
-        {"error": "Method Not Allowed", "field": None, "index": None},
+        {"error": "Method Not Allowed", "field": None, "index": None,
+         "request_id": wrong_method.headers["x-request-id"]},
     )
     assert "GET" in wrong_method.headers["allow"]  # HTTPException headers pass through
 
@@ -208,3 +217,77 @@ def test_each_app_has_its_own_default_registry(store: Store) -> None:
     assert sample(first.get("/metrics").text, names.HTTP_REQUESTS_TOTAL, **labels) == 1
     assert sample(second.get("/metrics").text, names.HTTP_REQUESTS_TOTAL, **labels) == 0
     assert "process_cpu_seconds_total" in first.get("/metrics").text
+
+
+# -- request ids, store errors kept from clients, offline docs (issue 7) ------------------
+def test_store_errors_reach_the_log_with_the_request_id_not_the_client(
+    raising_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="driftline.api"):
+        response = raising_client.get("/boom/store", headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal store error", "field": None, "index": None,
+                               "request_id": "req-42"}
+    assert "DB::Exception" not in response.text
+    logged = [r for r in caplog.records if "req-42" in r.getMessage()]
+    assert logged and "DB::Exception" in logged[0].getMessage()
+
+
+def test_a_real_store_failure_answers_json_without_sql(store: Store) -> None:
+    client = TestClient(create_app(settings(), store=store), raise_server_exceptions=False)
+    client.post("/v1/events", json={"events": [{"model": "m", "event_id": "a",
+                                                "timestamp": 1_700_000_000,
+                                                "features": {"x": 1.0}}]})
+    store.backend.execute(f"DROP TABLE {store.dialect.table('events_m')}")  # behind its back
+    response = client.get("/v1/models/m/events")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "internal store error" and body["request_id"]
+    assert "SELECT" not in response.text and "events_m" not in response.text
+
+
+@pytest.mark.parametrize("given", ["abc-123", "A.b_c-9" * 9])
+def test_a_sane_request_id_is_echoed(client: TestClient, given: str) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": given})
+    assert response.headers["x-request-id"] == given
+
+
+@pytest.mark.parametrize("given", ["", "x" * 129, "a b", "a;b", "a/b", "<script>"])
+def test_an_insane_request_id_is_replaced(client: TestClient, given: str) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": given})
+    generated = response.headers["x-request-id"]
+    assert generated != given and re.fullmatch(r"[0-9a-f]{32}", generated)
+
+
+def test_every_response_has_a_request_id(client: TestClient) -> None:
+    ids = {client.get(path).headers["x-request-id"]
+           for path in ("/healthz", "/v2/nothing", "/v1/models", "/openapi.json")}
+    assert len(ids) == 4
+
+
+def test_unexpected_errors_are_json_with_the_request_id(store: Store) -> None:
+    app = create_app(settings(), store=store)
+
+    @app.get("/bug")
+    def bug() -> None:
+        raise KeyError("secret internals")
+
+    response = TestClient(app, raise_server_exceptions=False).get(
+        "/bug", headers={"X-Request-ID": "r1"})
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal error", "field": None, "index": None,
+                               "request_id": "r1"}
+    assert response.headers["x-request-id"] == "r1"
+
+
+def test_docs_are_served_from_bundled_assets(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls, page.text
+    assert not [u for u in urls if re.match(r"(?:https?:)?//", u)], urls
+    assert "cdn" not in page.text.lower()
+    for url in urls:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+    assert client.get("/redoc").status_code == 404  # ReDoc would load its script from a CDN

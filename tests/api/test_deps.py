@@ -60,6 +60,7 @@ def test_a_store_that_is_not_open_is_503_not_a_crash() -> None:
         assert response.status_code == 503, path
         assert response.headers["retry-after"] == str(RETRY_AFTER_S)
         assert response.json() == {
+            "request_id": response.headers["x-request-id"],
             "error": "the store is not open (the service is starting or stopping)",
             "field": None,
             "index": None,

@@ -83,7 +83,9 @@ def test_items_stay_raw_for_the_ingestor() -> None:
 
 def test_events_in_documents_events_or_columns_with_model() -> None:
     schema = EventsIn.model_json_schema()
-    assert schema["oneOf"] == [{"required": ["events"]}, {"required": ["columns", "model"]}]
+    assert schema["oneOf"] == [
+        {"required": ["events"]},
+        {"required": ["columns", "model"], "properties": {"model": {"type": "string"}}}]
     assert schema["additionalProperties"] is False
     with pytest.raises(pydantic.ValidationError) as caught:
         EventsIn.model_validate({"events": "not a list"})
@@ -109,7 +111,8 @@ def test_client_report_bounds() -> None:
 
 
 def test_error_out_is_the_shape_every_error_has() -> None:
-    assert ErrorOut(error="e").model_dump() == {"error": "e", "field": None, "index": None}
+    assert ErrorOut(error="e").model_dump() == {"error": "e", "field": None, "index": None,
+                                                "request_id": None}
 
 
 def test_ingest_out_carries_an_ingest_report() -> None:
@@ -117,7 +120,7 @@ def test_ingest_out_carries_an_ingest_report() -> None:
     assert _fields(RejectionOut) == {f.name for f in dataclasses.fields(Rejection)}
     assert RejectionOut.model_validate(rejection.as_dict()).model_dump() == rejection.as_dict()
     change = FeatureSchema("m", 2, {}, added=("x",))
-    body = {"accepted": 1, "rejected": [rejection.as_dict()],
+    body = {"accepted": 1, "duplicates": 0, "rejected": [rejection.as_dict()],
             "schema_changes": [{"model": change.model, "version": change.version,
                                 "added": list(change.added), "removed": list(change.removed)}]}
     assert IngestOut.model_validate(body).model_dump() == body

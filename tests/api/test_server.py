@@ -24,6 +24,7 @@ def _free_port() -> int:
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
+    env["DRIFTLINE_RETENTION_S"] = "0"  # events of 2023 (T0)
     return subprocess.Popen(
         [
             sys.executable,

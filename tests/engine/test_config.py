@@ -65,6 +65,10 @@ def test_load_monitors(tmp_path: Path) -> None:
         ('[[monitor]]\nid="a"\nmodel="m"\nreference="fixed:never,2020-01-01"', "reference"),
         ('[[monitor]]\nid="a"\nmodel="m"\n[[monitor]]\nid="a"\nmodel="m"', "duplicate ids"),
         ("not toml = = 1", "monitors file"),
+        ('[[monitor]]\nid="a"\nmodel="no such model"', r"monitor\[0\].model: expected a model"),
+        ('[[monitor]]\nid="a"\nmodel="m"\nstart="soon"', r"monitor\[0\].start: expected an ISO"),
+        ('[[monitor]]\nid="a"\nmodel="m"\nwindow={size="1h", origin="x"}',
+         r"monitor\[0\].window.origin"),
     ],
 )
 def test_errors_name_the_monitor_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -88,7 +92,7 @@ def test_service_schedules_the_monitors(tmp_path: Path, chdb_path: Path) -> None
     path.write_text('[[monitor]]\nid = "svc"\nmodel = "m"\ntest = "ks"\nwindow = "1h"\n'
                     'reference = "trailing:1h"\n')
     settings = Settings(data_dir=chdb_path, database=unique_database(), monitors=path,
-                        schedule_s=0.2)
+                        schedule_s=0.2, retention_s=0)  # events of 2023
     rng = np.random.default_rng(1)
     t0 = 1_700_006_400
     events = [{"model": "m", "event_id": str(i), "timestamp": t0 + i * 7.2,
@@ -103,3 +107,16 @@ def test_service_schedules_the_monitors(tmp_path: Path, chdb_path: Path) -> None
             rows = [r for r in client.get("/v1/results", params={"monitor_id": "svc"})
                     .json()["results"] if r["subject"] == "*"]
     assert [r["status"] for r in rows] == ["reference_unavailable", "ok", "alert"]
+
+
+def test_start_and_origin(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('[[monitor]]\nid="a"\nmodel="m"\nstart="2026-01-01T00:00:00Z"\n'
+                    'window="1w"\n[[monitor]]\nid="b"\nmodel="m"\nwindow="1d"\n'
+                    '[[monitor]]\nid="c"\nmodel="m"\n'
+                    'window={size="1h", origin="2026-01-01T00:30:00Z"}\n')
+    a, b, c = load_monitors(path)
+    assert a.start == 1_767_225_600.0 and b.start is None
+    assert a.window.origin == 345_600.0  # weekly windows begin on Monday 00:00 UTC
+    assert b.window.origin == 0.0  # midnight UTC
+    assert c.window.origin == 1_767_227_400.0

@@ -1,20 +1,30 @@
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict
 
-from driftline.engine import Monitor, ReferenceSpec, Scheduler, SchedulerSettings, Span
+from driftline.engine import (
+    Monitor,
+    ReferenceSpec,
+    Scheduler,
+    SchedulerSettings,
+    Span,
+    WindowSpec,
+)
 from driftline.engine.kinds import Evaluation, EvaluationContext, MonitorKind, register_kind
 from driftline.engine.kinds._base import record
 from driftline.ingest.writer import Ingestor
 from driftline.observability import (
     ENGINE_FAILURES_TOTAL,
     ENGINE_LAG_SECONDS,
+    ENGINE_WAITING_FOR_DATA,
     ENGINE_WINDOWS_EVALUATED_TOTAL,
     EngineMetrics,
 )
@@ -141,3 +151,126 @@ def test_windows_are_re_evaluated_as_labels_arrive_within_the_horizon(
     latest = {r.window_start: r.value for r in chdb_store.results.read("m", "labels")}
     assert latest == {T0: 0.0, T0 + HOUR: 5.0, T0 + 2 * HOUR: 0.0}
     assert np.isfinite(list(latest.values())).all()
+
+
+# -- isolation (issue 7, finding 2) ------------------------------------------------------------
+def test_a_failing_monitor_backs_off_and_its_window_is_retried_not_skipped(
+        chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=4, shift_from=99, n_per_hour=60)
+    broken = hourly_monitor(id="broken", features=("nope",))
+    good = hourly_monitor(id="good")
+    registry = CollectorRegistry()
+    settings = SchedulerSettings(lateness_s=0, backoff_s=2 * HOUR, max_backoff_s=5 * HOUR)
+    scheduler = Scheduler(chdb_store, [broken, good], settings=settings,
+                          metrics=EngineMetrics(registry))
+    now = T0 + 2 * HOUR
+    first = scheduler.run_once(now)
+    assert [e.status for e in first["broken"]] == [ResultStatus.ERROR]
+    assert len(first["good"]) == 2
+    # within its backoff the broken monitor is skipped; the good one keeps its schedule
+    later = scheduler.run_once(now + HOUR)
+    assert "broken" not in later and [e.window.start for e in later["good"]] == [T0 + 2 * HOUR]
+    assert scheduler.backoff("broken") == (1, now + 2 * HOUR)
+    # after it, the same window is tried again (never skipped); the delay doubles, capped
+    retried = scheduler.run_once(now + 2 * HOUR)
+    assert [(e.window.start, e.status) for e in retried["broken"]] == [(T0, ResultStatus.ERROR)]
+    assert scheduler.backoff("broken") == (2, now + 6 * HOUR)
+    scheduler.run_once(now + 6 * HOUR)
+    assert scheduler.backoff("broken") == (3, now + 11 * HOUR)
+    errors = chdb_store.results.read("m", "broken", status="error")
+    assert [r.window_start for r in errors] == [T0]  # one window, its latest revision
+    assert "nope" in errors[0].details["error"] and errors[0].details["failures"] == 3
+    assert registry.get_sample_value(ENGINE_FAILURES_TOTAL, {"monitor": "broken"}) == 3
+    # fixed (same id): it starts at the errored window, and the backoff is reset
+    fixed = Scheduler(chdb_store, [hourly_monitor(id="broken")], settings=settings)
+    done = fixed.run_once(now + 3 * HOUR)
+    assert [e.window.start for e in done["broken"]] == [T0 + h * HOUR for h in range(4)]
+    assert fixed.backoff("broken") == (0, 0.0)
+    assert chdb_store.results.read("m", "broken", status="error") == []
+
+
+def test_a_monitor_that_raises_outside_a_window_does_not_stop_the_others(
+        chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=2, shift_from=99, n_per_hour=60)
+    # a name the store refuses (the monitors file refuses it too: see test_config)
+    bad = hourly_monitor(id="bad", model="no such model")
+    registry = CollectorRegistry()
+    scheduler = Scheduler(chdb_store, [bad, hourly_monitor(id="good")], lateness_s=0,
+                          metrics=EngineMetrics(registry))
+    done = scheduler.run_once(T0 + 2 * HOUR)
+    assert done["bad"] == [] and len(done["good"]) == 2
+    assert registry.get_sample_value(ENGINE_FAILURES_TOTAL, {"monitor": "bad"}) == 1
+    assert scheduler.backoff("bad")[0] == 1
+
+
+def test_a_model_that_does_not_exist_yet_waits_without_rows_then_starts(
+        chdb_store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    registry = CollectorRegistry()
+    scheduler = Scheduler(chdb_store, [hourly_monitor()], lateness_s=0,
+                          metrics=EngineMetrics(registry))
+    with caplog.at_level(logging.INFO, logger="driftline.engine.scheduler"):
+        for i in range(3):
+            assert scheduler.run_once(T0 + i * HOUR) == {"mon": []}
+    assert sum("has no events yet" in m for m in caplog.messages) == 1  # said once
+    assert registry.get_sample_value(ENGINE_WAITING_FOR_DATA, {"monitor": "mon"}) == 1
+    assert chdb_store.results.read(monitor_id="mon") == []
+    assert registry.get_sample_value(ENGINE_FAILURES_TOTAL, {"monitor": "mon"}) is None
+    load_hours(chdb_store, hours=2, shift_from=99, n_per_hour=60)
+    done = scheduler.run_once(T0 + 2 * HOUR)
+    assert [e.window.start for e in done["mon"]] == [T0, T0 + HOUR]
+    assert registry.get_sample_value(ENGINE_WAITING_FOR_DATA, {"monitor": "mon"}) == 0
+
+
+# -- time bounds (issue 7, finding 3) ------------------------------------------------------------
+def test_one_old_event_does_not_flood_the_scheduler(chdb_store: Store) -> None:
+    """The finding: an event dated 2000-01-02, then live data; a 1h monitor."""
+    old = 946_771_200.0  # 2000-01-02T00:00:00Z
+    now = 1_764_633_600.0  # 2025-12-02T00:00:00Z
+    live = now - 3 * HOUR
+    rng = np.random.default_rng(0)
+    events: list[dict[str, Any]] = [{"model": "m", "event_id": "old", "timestamp": old + 60,
+                                     "features": {"x": 0.0}}]
+    events += [{"model": "m", "event_id": f"e{i}", "timestamp": live + i * 36.0,
+                "features": {"x": float(rng.normal())}} for i in range(300)]
+    assert Ingestor(chdb_store).ingest_events(events).accepted == 301
+    monitor = Monitor.drift("mon", "m", "ks", WindowSpec.tumbling(HOUR),
+                            ReferenceSpec.trailing(HOUR))
+    done = Scheduler(chdb_store, [monitor], lateness_s=0).run_once(now)
+    windows = [(e.window.start, e.window.end, e.status) for e in done["mon"]]
+    assert windows == [
+        (old, old + HOUR, ResultStatus.REFERENCE_UNAVAILABLE),  # the old event's window
+        (old + HOUR, live, ResultStatus.NO_DATA),            # the whole gap: one record
+        (live, live + HOUR, ResultStatus.REFERENCE_UNAVAILABLE),
+        (live + HOUR, live + 2 * HOUR, ResultStatus.OK),
+        (live + 2 * HOUR, live + 3 * HOUR, ResultStatus.OK)]
+    assert len(chdb_store.results.read(monitor_id="mon")) < 10
+    assert Scheduler(chdb_store, [monitor], lateness_s=0).run_once(now + 60) == {"mon": []}
+
+
+def test_a_monitor_starts_at_its_configured_start(chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=4, shift_from=99, n_per_hour=60)
+    late = hourly_monitor(start=T0 + 2 * HOUR)
+    done = Scheduler(chdb_store, [late], lateness_s=0).run_once(T0 + 4 * HOUR)
+    assert [e.window.start for e in done["mon"]] == [T0 + 2 * HOUR, T0 + 3 * HOUR]
+    # a start between window boundaries: the first window is the first that begins after it
+    mid = hourly_monitor(id="mid", start=T0 + 1.5 * HOUR)
+    done = Scheduler(chdb_store, [mid], lateness_s=0).run_once(T0 + 4 * HOUR)
+    assert [e.window.start for e in done["mid"]] == [T0 + 2 * HOUR, T0 + 3 * HOUR]
+
+
+def test_a_gap_in_live_traffic_is_one_no_data_record(chdb_store: Store) -> None:
+    load_hours(chdb_store, hours=2, shift_from=99, n_per_hour=60)
+    monitor = hourly_monitor()
+    scheduler = Scheduler(chdb_store, [monitor], lateness_s=0)
+    assert len(scheduler.run_once(T0 + 2 * HOUR)["mon"]) == 2
+    for hours in (3, 4, 5):  # the model is quiet: nothing is written
+        assert scheduler.run_once(T0 + hours * HOUR) == {"mon": []}
+    rng = np.random.default_rng(1)
+    events = [{"model": "m", "event_id": f"late-{i}", "timestamp": T0 + 6 * HOUR + i,
+               "features": {"x": float(rng.normal()), "y": float(rng.normal()), "c": "a"}}
+              for i in range(40)]
+    assert Ingestor(chdb_store).ingest_events(events).accepted == 40
+    done = scheduler.run_once(T0 + 7 * HOUR)
+    assert [(e.window.start, e.window.end, e.status) for e in done["mon"]] == [
+        (T0 + 2 * HOUR, T0 + 6 * HOUR, ResultStatus.NO_DATA),
+        (T0 + 6 * HOUR, T0 + 7 * HOUR, ResultStatus.OK)]

@@ -125,33 +125,75 @@ def service(tmp_path: Path) -> Iterator[ServiceProcess]:
     service.stop()
 
 
+class AppServer:
+    """The service app on a store, served by uvicorn in a thread on ``port``; API key ``k``.
+
+    ``start`` / ``stop`` may be called late and again: a test brings the service up after an
+    outage on the same port."""
+
+    def __init__(self, store: Store, port: int | None = None) -> None:
+        self.store = store
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        import uvicorn
+
+        from driftline.api import create_app
+        from driftline.settings import Settings
+
+        settings = Settings(api_keys="k", max_batch=50, _env_file=None,
+                            retention_s=0)  # events of 2023 (T0)
+        config = uvicorn.Config(
+            create_app(settings, store=self.store),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+        self._server = self._thread = None
+
+
 @pytest.fixture
-def app_url(chdb_store: Store) -> Iterator[str]:
+def app_server(chdb_store: Store) -> Iterator[AppServer]:
+    """The service app on ``chdb_store``, not started yet (``app_server.start()``)."""
+    server = AppServer(chdb_store)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_url(app_server: AppServer) -> str:
     """The service app on ``chdb_store``, served by uvicorn in a thread; API key ``k``."""
-    import uvicorn
+    app_server.start()
+    return app_server.url
 
-    from driftline.api import create_app
-    from driftline.settings import Settings
 
-    settings = Settings(api_keys="k", max_batch=50, _env_file=None)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, store=chdb_store),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+def sdk_drops_reported(url: str) -> dict[str, float]:
+    """What the service counted in ``driftline_sdk_dropped_events_total``, by reason."""
+    from driftline.observability import SDK_DROPPED_EVENTS_TOTAL
+
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    prefix = SDK_DROPPED_EVENTS_TOTAL + '{reason="'
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            reason, _, value = line[len(prefix):].partition('"} ')
+            counts[reason] = float(value)
+    return counts
 
 
 def events(n: int, model: str = "m1", start: int = 0) -> list[dict[str, Any]]:

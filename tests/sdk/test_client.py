@@ -14,9 +14,9 @@ import pytest
 import driftline
 import driftline.sdk as sdk
 from driftline.errors import ConfigurationError
-from driftline.sdk import Client, NoopClient
+from driftline.sdk import Client, ExportResult, HttpExporter, NoopClient
 from driftline.storage import Store
-from tests.sdk.conftest import RecordingExporter
+from tests.sdk.conftest import RecordingExporter, sdk_drops_reported
 
 
 def test_log_prediction_builds_an_event_and_flush_delivers_it() -> None:
@@ -69,7 +69,8 @@ def test_a_full_queue_drops_and_counts_without_raising_or_blocking() -> None:
     assert client.stats.dropped == {"queue_full": 15}
     assert client.stats.logged == 25
     assert client.stats.queued == 10
-    assert client.flush(5)
+    assert not client.flush(5)  # delivered, but 15 were dropped since the last flush
+    assert client.stats.last_flush_dropped == {"queue_full": 15}
     assert len(rec.events) == 10
     assert rec.dropped_reports[-1] == {"queue_full": 15}  # reported to the service once
     client.log_prediction({"x": 0.0})
@@ -130,6 +131,7 @@ def test_flush_and_shutdown_are_idempotent() -> None:
     assert rec.closed == 1
     client.log_prediction({"x": 2.0})  # after shutdown: counted, not raised
     assert client.stats.dropped == {"shutdown": 1}
+    assert not client.flush(1)  # the drop is news to this flush
     assert client.flush(1)
 
 
@@ -252,3 +254,70 @@ def test_a_backlog_is_exported_two_batches_at_a_time() -> None:
     assert sorted(slow.ids) == sorted(ids)
     assert slow.peak == 2
     assert client.shutdown()
+
+
+def test_flush_is_false_when_anything_was_dropped_since_the_last_flush(app_url: str) -> None:
+    client = Client(HttpExporter(app_url, api_key="k"), model="m1", max_queue_size=5,
+                    flush_interval_s=60)
+    try:
+        client.log_prediction(None)  # type: ignore[arg-type]  # invalid_event
+        for i in range(3):
+            client.log_prediction({"x": float(i)}, 0.5)
+        client.log_prediction({"x": object()})  # unserializable
+        client.log_prediction({"x": 1.0}, model="no such model!")  # rejected by the service
+        client.log_prediction({"x": 1.0})  # queue_full
+        client.log_prediction({"x": 1.0})  # queue_full
+        assert not client.flush(10)
+        expected = {"queue_full": 2, "unserializable": 1, "invalid_event": 2}
+        assert client.stats.last_flush_dropped == expected
+        assert client.stats.dropped_since_flush == {}
+        assert client.stats.exported == 3
+        client.log_prediction({"x": 9.0})
+        assert client.flush(10)  # nothing dropped since the last flush
+        assert client.stats.last_flush_dropped == {}
+        assert client.stats.dropped == expected  # the totals stay
+        assert client.flush(10)
+    finally:
+        client.shutdown()
+
+    wrong_key = Client(HttpExporter(app_url, api_key="wrong"), model="m1", flush_interval_s=60)
+    try:
+        wrong_key.log_prediction({"x": 1.0})
+        assert not wrong_key.flush(10)
+        assert wrong_key.stats.last_flush_dropped == {"rejected_by_server": 1}
+    finally:
+        wrong_key.shutdown()
+
+
+def test_drops_after_the_last_batch_are_reported_at_shutdown() -> None:
+    class RejectingOne(RecordingExporter):
+        def export(self, events, labels, *, dropped=None):  # type: ignore[no-untyped-def]
+            result = super().export(events, labels, dropped=dropped)
+            if events:  # the service rejects one item of every batch
+                return ExportResult(accepted=len(events) - 1, dropped={"invalid_event": 1})
+            return result
+
+    rec = RejectingOne()
+    client = Client(rec, model="m", flush_interval_s=60)
+    client.log_prediction({"x": 1.0})
+    client.log_prediction({"x": 2.0})
+    client.log_prediction(None)  # type: ignore[arg-type]
+    assert client.shutdown()
+    assert sum(r.get("invalid_event", 0) for r in rec.dropped_reports) == 2  # each once
+
+
+DROPS_AT_EXIT_SCRIPT = """
+import sys
+from driftline.sdk import Client, HttpExporter
+
+client = Client(HttpExporter(sys.argv[1], api_key="k"), model="m1", flush_interval_s=60)
+client.log_prediction({"x": 1.0})
+client.log_prediction({"x": 2.0}, model="no such model!")  # the service rejects it
+client.flush(10)
+client.log_prediction(None)  # dropped right before exit, no batch follows
+"""  # exits without shutdown: atexit reports both drops to the service
+
+
+def test_drops_right_before_exit_are_reported_to_the_service(app_url: str) -> None:
+    subprocess.run([sys.executable, "-c", DROPS_AT_EXIT_SCRIPT, app_url], check=True, timeout=60)
+    assert sdk_drops_reported(app_url) == {"invalid_event": 2.0}

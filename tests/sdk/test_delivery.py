@@ -6,8 +6,10 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
+
 from driftline.sdk import Client, HttpExporter
-from tests.sdk.conftest import ServiceProcess
+from tests.sdk.conftest import AppServer, ServiceProcess
 
 
 def _flush_until_delivered(client: Client, timeout: float = 40.0) -> None:
@@ -81,4 +83,32 @@ def test_service_killed_mid_ingest_loses_no_acknowledged_event(
         assert client.stats.dropped == {}
     finally:
         producer.join(60)
+        client.shutdown()
+
+
+def test_delivery_resumes_soon_after_an_outage_without_a_flush(app_server: AppServer) -> None:
+    n = 300
+    client = Client(
+        HttpExporter(app_server.url, api_key="k", timeout=5.0),
+        model="m",
+        max_batch_size=50,
+        flush_interval_s=0.05,
+        max_probe_interval_s=0.2,
+    )
+    try:
+        ids = {client.log_prediction({"x": float(i)}, 0.5) for i in range(n)}
+        for _ in range(8):  # an outage long enough for any backoff to reach its cap
+            assert not client.flush(timeout=2)
+        assert client.stats.spooled == n
+        app_server.start()  # same port; nobody calls flush from here on
+        deadline = time.monotonic() + 5  # generous: the probe interval is 0.2 s
+        while client.stats.redelivered < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.stats.redelivered == n, client.stats
+        rows = httpx.get(f"{app_server.url}/v1/models/m/events",
+                         params={"columns": "event_id", "limit": 10_000},
+                         headers={"x-api-key": "k"}, timeout=30).json()["rows"]
+        assert sorted(r["event_id"] for r in rows) == sorted(ids)  # every event, once
+        assert client.stats.dropped == {}
+    finally:
         client.shutdown()

@@ -108,7 +108,7 @@ def test_non_retryable_rejections_are_dropped_not_spooled(tmp_path: Path) -> Non
 
     client = Client(Rejecting(), model="m", spool_dir=tmp_path, flush_interval_s=60)
     client.log_prediction({"x": 1.0})
-    assert client.flush(5)
+    assert not client.flush(5)  # nothing waits, but the event was dropped
     assert client.stats.dropped == {"rejected_by_server": 1}
     assert not list(tmp_path.glob("*.json"))
     assert client.shutdown()

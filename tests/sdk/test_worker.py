@@ -24,6 +24,7 @@ class Host:
         self.max_batch_size = batch
         self.max_in_flight = 1
         self.flush_interval_s = 60.0
+        self.max_probe_interval_s = 1.0
         self.events: deque[dict[str, Any]] = deque()
         self.labels: deque[dict[str, Any]] = deque()
         self.stop = False

@@ -23,6 +23,11 @@ def test_statements_that_depend_on_the_engine() -> None:
         "ALTER TABLE db.`events_m` ADD COLUMN f_x Nullable(Float64)")
     assert NEW.add_column("events_m", "f_x", "Nullable(Float64)") == (
         "ALTER TABLE db.`events_m` ADD COLUMN IF NOT EXISTS f_x Nullable(Float64)")
+    two = {"f_x": "Nullable(Float64)", "f_c": "Nullable(String)"}
+    assert OLD.add_columns("events_m", two) == (
+        "ALTER TABLE db.`events_m` ADD COLUMN f_x Nullable(Float64),"
+        " ADD COLUMN f_c Nullable(String)")
+    assert NEW.add_columns("events_m", two).count("ADD COLUMN IF NOT EXISTS") == 2
     assert OLD.delete_where("t", "a = 1") == "ALTER TABLE db.`t` DELETE WHERE a = 1"
     assert NEW.delete_where("t", "a = 1").endswith("SETTINGS mutations_sync = 1")
 

@@ -34,6 +34,7 @@ CHECKSUMS = {
     1: "1c2272b07eb339d24d169a73ffa003148a05db9be97746a884e994f65ab64cdc",
     2: "0029f511594aa3bae829a04d1c4a1ba928a7b9a91498e6dd5aa2c85a9e32aae8",
     3: "f6280e75507cd83b0fe82495acac83cb08ba9ab07329516d1369c60291df8219",
+    4: "8405dcbc6cbbae6f9146fd6b71cdc9cda43e64c373cdb034aa67489d720c4701",
 }
 
 
@@ -56,8 +57,9 @@ def test_a_fresh_store_records_every_migration(bare: Store) -> None:
     assert [(r.id, r.name, r.checksum) for r in records] == [
         (m.id, m.name, m.checksum) for m in MIGRATIONS]
     assert all(abs(r.applied_at - time.time()) < 120 for r in records)
-    assert _tables(bare) == ["feature_schemas", "labels", "leases", "models", "reference_rows",
-                             "results", "results_v1", "schema_migrations"]
+    assert _tables(bare) == ["feature_activity", "feature_schemas", "labels", "leases",
+                             "models", "reference_rows", "results", "results_v1",
+                             "schema_migrations"]
 
 
 def test_migrating_twice_changes_nothing(bare: Store) -> None:
@@ -156,7 +158,7 @@ def _fill_legacy(store: Store) -> None:
 
 def test_a_store_from_before_migrations_is_upgraded_with_every_row(bare: Store) -> None:
     _fill_legacy(bare)
-    assert bare.migrate() == [1, 2, 3]
+    assert bare.migrate() == [1, 2, 3, 4]
     # events, schemas and models
     assert [(m.name, m.schema_version, m.n_features) for m in bare.events.list_models()] == [
         ("m1", 1, 2)]

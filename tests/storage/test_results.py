@@ -95,3 +95,14 @@ def test_last_window_end_and_revisions(store: Store) -> None:
     assert store.results.revisions("mon", T0 + 60, T0 + 120) == {(T0 + 60, T0 + 120): 7}
     assert store.results.revisions("mon", T0, T0 + 119) == {(T0, T0 + 60): 9}
     assert store.results.revisions("other", T0, T0 + 120) == {}
+
+
+def test_last_window_end_can_leave_out_error_records(store: Store) -> None:
+    """The scheduler's position: a window whose latest record is an error is not done."""
+    store.results.insert([_record("*", revision=5)])
+    store.results.insert([_record("*", start=T0 + 60, status=ResultStatus.ERROR, revision=6)])
+    assert store.results.last_window_end("mon") == T0 + 120  # unchanged default
+    assert store.results.last_window_end("mon", ignore_errors=True) == T0 + 60
+    assert store.results.last_window_end("other", ignore_errors=True) is None
+    store.results.insert([_record("*", start=T0 + 60, revision=7)])  # retried, and it worked
+    assert store.results.last_window_end("mon", ignore_errors=True) == T0 + 120

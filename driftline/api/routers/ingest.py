@@ -8,10 +8,17 @@ with orjson (about 2x faster than the stdlib on a 50k-event batch), off the even
 together with validation and the store insert, so a large batch never stalls other requests.
 Only the envelope is validated here; items are validated by the Ingestor, one rejection per
 bad item, never the whole batch.
+
+``NaN``, ``Infinity`` and ``-Infinity`` tokens (what Python's ``json.dumps`` writes by default)
+are not JSON, and orjson refuses them; a body that has them is parsed again by the standard
+library, and then must still be what orjson can represent (no lone surrogates, no integers
+past 64 bits). ``NaN`` is a missing value; an infinite number rejects its event, naming the
+field, like any other bad value.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import orjson
@@ -23,6 +30,7 @@ from driftline.api.deps import Authenticated, IngestorDep, MetricsDep, SettingsD
 from driftline.api.schemas import ErrorOut, EventsIn, IngestOut, LabelsIn
 from driftline.errors import ValidationError
 from driftline.ingest.columnar import column_length
+from driftline.ingest.validation import MODEL_NAME_RULE
 from driftline.ingest.writer import Ingestor, IngestReport
 from driftline.observability import Metrics
 from driftline.settings import Settings
@@ -34,7 +42,8 @@ router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Authenticated])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or invalid API key"},
-    413: {"model": ErrorOut, "description": "more items than DRIFTLINE_MAX_BATCH"},
+    413: {"model": ErrorOut, "description": "more items than DRIFTLINE_MAX_BATCH, or a body "
+                                            "larger than DRIFTLINE_MAX_BODY_BYTES"},
     422: {"model": ErrorOut, "description": "the envelope is malformed"},
 }
 Envelope = TypeVar("Envelope", EventsIn, LabelsIn)
@@ -64,21 +73,35 @@ def add_body_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
 def parse_envelope(raw: bytes, model: type[Envelope], *, binary: bool = False) -> Envelope:
     """The request envelope, or a ValidationError naming the first bad field. ``binary``: the
     body is the binary columnar format (``BINARY_CONTENT_TYPE``)."""
-    if binary:
-        data = decode_binary(raw)
-    else:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ValidationError(f"the body is not valid JSON: {exc}", field="") from None
+    data = decode_binary(raw) if binary else _loads(raw)
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise ValidationError(
-            f"{first['msg']} (got {type(first['input']).__name__})", field=field
-        ) from None
+        if first["loc"] == ("model",) and first["type"].startswith("string_"):
+            message = f"expected a model name of {MODEL_NAME_RULE}, got {first['input']!r}"
+        else:
+            message = f"{first['msg']} (got {type(first['input']).__name__})"
+        raise ValidationError(message, field=field) from None
+
+
+def _loads(raw: bytes) -> Any:
+    """JSON with orjson, or, for a body with NaN / Infinity tokens, the standard library's
+    parse held to what orjson accepts otherwise (see the module docstring)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        error = exc
+    if b"NaN" in raw or b"Infinity" in raw:
+        try:
+            data = json.loads(raw)
+            orjson.dumps(data)  # lone surrogates, integers past 64 bits: as orjson refuses them
+        except (ValueError, TypeError, RecursionError):
+            pass
+        else:
+            return data
+    raise ValidationError(f"the body is not valid JSON: {error}", field="")
 
 
 def _check_size(n: int, settings: Settings, what: str) -> None:
@@ -102,7 +125,8 @@ def _ingest_events(
     n_rows: int | None = None
     if body.columns is not None:
         if body.model is None:
-            raise ValidationError("`columns` need the envelope's `model`", field="model")
+            raise ValidationError("`columns` need the envelope's `model`: a model name of "
+                                  + MODEL_NAME_RULE, field="model")
         n_rows = column_length(body.columns)
     _check_size(len(body.events) if body.events is not None else n_rows or 0, settings, "events")
     try:

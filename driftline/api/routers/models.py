@@ -6,19 +6,28 @@ import json
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from driftline.api.deps import Authenticated, StoreDep
 from driftline.api.params import End, Start
-from driftline.api.schemas import ErrorOut, EventsOut, ModelOut, SchemaVersionOut
+from driftline.api.schemas import (
+    ErrorOut,
+    EventsOut,
+    FeatureRemovalIn,
+    ModelOut,
+    SchemaVersionOut,
+)
 from driftline.errors import ValidationError
-from driftline.storage import Store
+from driftline.ingest.validation import MODEL_NAME_PATTERN, MODEL_NAME_RULE
+from driftline.storage import FeatureSchema, Store
 
 __all__ = [
     "DEFAULT_EVENT_COLUMNS",
     "MAX_EVENTS",
+    "ModelPath",
     "list_models",
     "read_events",
+    "remove_features",
     "router",
     "schema_versions",
 ]
@@ -29,6 +38,10 @@ router = APIRouter(
     tags=["models"],
     responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
+
+#: the ``{model}`` of a path, with the rule the store checks it by
+ModelPath = Annotated[str, Path(pattern=MODEL_NAME_PATTERN, max_length=64,
+                                description=MODEL_NAME_RULE)]
 
 #: event columns returned by default, besides every feature
 DEFAULT_EVENT_COLUMNS = ("ts", "event_id", "prediction")
@@ -59,18 +72,31 @@ def list_models(store: StoreDep) -> list[dict[str, Any]]:
     response_model=list[SchemaVersionOut],
     summary="Feature-schema versions of a model, oldest first",
 )
-def schema_versions(model: str, store: StoreDep) -> list[dict[str, Any]]:
+def schema_versions(model: ModelPath, store: StoreDep) -> list[dict[str, Any]]:
     _require_model(store, model)
-    return [
-        {
-            "version": s.version,
-            "features": {k: v.value for k, v in s.features.items()},
-            "added": list(s.added),
-            "removed": list(s.removed),
-            "created_at": s.created_at,
-        }
-        for s in store.events.schema_versions(model)
-    ]
+    return [_schema_out(s) for s in store.events.schema_versions(model)]
+
+
+@router.post(
+    "/{model}/schemas/removals",
+    response_model=SchemaVersionOut,
+    summary="Declare features removed (a planned schema change): a new schema version",
+    description="The features' columns and history are kept; a value sent later adds a feature "
+    "again. Features already removed are ignored; one that never existed is a 404.",
+)
+def remove_features(model: ModelPath, body: FeatureRemovalIn, store: StoreDep) -> dict[str, Any]:
+    _require_model(store, model)
+    return _schema_out(store.events.remove_features(model, body.features))
+
+
+def _schema_out(s: FeatureSchema) -> dict[str, Any]:
+    return {
+        "version": s.version,
+        "features": {k: v.value for k, v in s.features.items()},
+        "added": list(s.added),
+        "removed": list(s.removed),
+        "created_at": s.created_at,
+    }
 
 
 @router.get(
@@ -79,7 +105,7 @@ def schema_versions(model: str, store: StoreDep) -> list[dict[str, Any]]:
     summary="Raw events of a model in a time window (oldest first, or newest first)",
 )
 def read_events(
-    model: str,
+    model: ModelPath,
     store: StoreDep,
     start: Start = None,
     end: End = None,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ExportResult", "Exporter"]
+__all__ = ["ExportResult", "Exporter", "SupportsProbe"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,8 @@ class Exporter(Protocol):
     """Delivers batches; must not raise (errors become an ``ExportResult``).
 
     ``dropped`` is the client's drop counts by reason since the last delivered batch, for
-    exporters that forward them to the service.
+    exporters that forward them to the service; a call with no events and no labels is a
+    report of those counts alone.
     """
 
     def export(
@@ -55,3 +56,15 @@ class Exporter(Protocol):
     ) -> ExportResult: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SupportsProbe(Protocol):
+    """An exporter that can tell cheaply whether its destination is back after a failure.
+
+    ``probe`` sends no data: success means "redeliver now", a retryable result "still down"
+    (with ``retry_after_s`` where the destination said when to come back). Exporters
+    without it are checked by redelivering their oldest batch.
+    """
+
+    def probe(self) -> ExportResult: ...

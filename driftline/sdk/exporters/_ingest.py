@@ -33,7 +33,7 @@ def ingest(
         if labels:
             reports.append(ingestor.ingest_labels(labels))
         for report in reports:
-            accepted += report.accepted
+            accepted += report.accepted + report.duplicates  # a duplicate is stored already
             rejected += len(report.rejected)
             if report.rejected and first is None:
                 bad = report.rejected[0]

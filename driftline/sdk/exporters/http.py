@@ -35,6 +35,7 @@ class HttpExporter:
     Connection errors, timeouts, 408/429 and 5xx are retryable; 413 splits the batch in
     halves; any other 4xx (bad key, malformed envelope) drops the batch as
     ``rejected_by_server``. Per-item rejections in a 200 answer count as ``invalid_event``.
+    ``probe`` (``GET /readyz``) tells the client cheaply when a service that was down is back.
     """
 
     def __init__(
@@ -84,6 +85,10 @@ class HttpExporter:
             result = self._send_events(events, dict(dropped or {}))
             if result.retryable:
                 return result
+        elif dropped and any(dropped.values()):  # no event carries the drops: report alone
+            result, _ = self._post("/v1/events", self._report_body(dropped), 0)
+            if result.retryable:
+                return result
         if labels:
             raw, kept, bad = encode_items(labels)
             label_result, rejected = self._post("/v1/labels", b'{"labels":' + raw + b"}",
@@ -93,6 +98,21 @@ class HttpExporter:
                 return label_result
             result = _merge(result, _merge(label_result, _unserializable(bad)))
         return result
+
+    def probe(self) -> ExportResult:
+        """Whether the service is back: ``GET /readyz`` (no data, no auth), 200 = ready."""
+        try:
+            response = self._http.get(self.url + "/readyz", timeout=min(self.timeout, 2.0))
+        except httpx.HTTPError as exc:
+            return ExportResult.retry(f"{type(exc).__name__}: {exc}")
+        if response.status_code == 200:
+            return ExportResult()
+        return ExportResult.retry(f"HTTP {response.status_code} from {self.url}/readyz",
+                                  _retry_after(response.headers.get("retry-after")))
+
+    def _report_body(self, dropped: Mapping[str, int]) -> bytes:
+        report = {"id": self.client_id, "dropped": {k: v for k, v in dropped.items() if v}}
+        return b'{"events":[],"client":' + dumps(report) + b"}"
 
     def _send_events(self, events: list[dict[str, Any]], dropped: dict[str, int]) -> ExportResult:
         groups, irregular = group_columns(events)
@@ -161,7 +181,10 @@ class HttpExporter:
             try:
                 answer = response.json()
                 rejected = list(answer.get("rejected", []))
+                # a duplicate (its id already stored, e.g. a batch re-sent after a lost answer)
+                # is delivered too
                 accepted = int(answer.get("accepted", n - len(rejected)))
+                accepted += int(answer.get("duplicates", 0))
             except (ValueError, AttributeError, TypeError):
                 return ExportResult(accepted=n), []
             return ExportResult(

@@ -21,6 +21,25 @@ def test_models_and_schema_versions(client: TestClient) -> None:
     ]
 
 
+def test_a_declared_removal_is_a_schema_version(client: TestClient) -> None:
+    client.post("/v1/events", json={"events": [event(0, x=1.0, city="Oslo")]})
+    response = client.post("/v1/models/m1/schemas/removals", json={"features": ["city"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["version"], body["features"], body["removed"]) == (2, {"x": "numeric"},
+                                                                     ["city"])
+    # a feature that never existed, an unknown model and an empty list are refused
+    assert client.post("/v1/models/m1/schemas/removals",
+                       json={"features": ["nope"]}).status_code == 404
+    assert client.post("/v1/models/zz/schemas/removals",
+                       json={"features": ["x"]}).status_code == 404
+    empty = client.post("/v1/models/m1/schemas/removals", json={"features": []})
+    assert (empty.status_code, empty.json()["field"]) == (422, "features")
+    # a value sent later adds it again
+    client.post("/v1/events", json={"events": [event(1, x=1.0, city="Rome")]})
+    assert client.get("/v1/models/m1/schemas").json()[-1]["added"] == ["city"]
+
+
 def test_unknown_model_is_404_and_bad_name_is_422(client: TestClient) -> None:
     response = client.get("/v1/models/nope/schemas")
     assert response.status_code == 404

@@ -62,3 +62,16 @@ def test_too_few_rows_is_insufficient_data(chdb_store: Store) -> None:
     evaluation = Engine(chdb_store).evaluate(hourly_monitor(), Span(T0 + HOUR, T0 + 2 * HOUR))
     assert evaluation.status == ResultStatus.INSUFFICIENT_DATA
     assert {r.status for r in evaluation.records} == {ResultStatus.INSUFFICIENT_DATA}
+
+
+def test_the_missing_profile_note_names_a_function_that_exists(chdb_store: Store) -> None:
+    """Issue 7, finding 10: the note named ``driftline.save_reference``, which does not exist."""
+    import importlib
+    import re
+
+    load_hours(chdb_store, hours=1, shift_from=99)
+    monitor = hourly_monitor(reference=ReferenceSpec.training())
+    note = Engine(chdb_store).evaluate(monitor, Span(T0, T0 + HOUR)).records[0].details["note"]
+    [dotted] = re.findall(r"(driftline(?:\.\w+)+)", note)
+    module, _, name = dotted.rpartition(".")
+    assert callable(getattr(importlib.import_module(module), name))
