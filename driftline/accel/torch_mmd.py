@@ -1,10 +1,11 @@
 """An optional PyTorch path for the MMD permutation test (GPU when there is one).
 
-Same statistic, permutations and p-value as ``driftline.detector.mmd.MMDDetector``; only the
-kernel blocks and the ``K0 @ W`` product of all permutations run in torch (float32, TF32 off
-so that the result does not depend on the card), the observed statistic is summed in float64.
-torch is not a dependency of driftline: importing this module without it raises ImportError,
-and ``get_detector("mmd_torch")`` works once it is imported.
+Same statistic, permutations, p-value, effect size, statuses and details as
+``driftline.detector.mmd.MMDDetector``; only the kernel blocks and the ``K0 @ W`` product of
+all permutations (and of the observed labelling, column 0 of ``label_weights``) run in torch
+(float32, TF32 off so that the result does not depend on the card), the observed statistic is
+summed in float64. torch is not a dependency of driftline: importing this module without it
+raises ImportError, and ``get_detector("mmd_torch")`` works once it is imported.
 """
 
 from __future__ import annotations
@@ -14,42 +15,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from driftline.detector._base import Frame, register_detector
-from driftline.detector._encoding import FloatMatrix, FrameEncoder
-from driftline.detector._kernels import (
-    PermutationTest,
-    median_bandwidth,
-    permutation_indices,
-    permutation_p_value,
-    subsample,
-)
-from driftline.detector.mmd import MMDDetector
-from driftline.errors import ValidationError
+from driftline.detector._base import register_detector
+from driftline.detector._encoding import FloatMatrix
+from driftline.detector._kernels import PermutationTest
+from driftline.detector.mmd import MMDDetector, label_weights
 
 __all__ = ["TorchMMDDetector"]
 
 
 @register_detector("mmd_torch")
 class TorchMMDDetector(MMDDetector):
-    """``MMDDetector`` with the permutation test in torch; ``device`` e.g. ``"cuda"``."""
+    """``MMDDetector`` with the permutation test in torch; ``device`` e.g. ``"cuda"``
+    [None: CUDA when available, else the CPU]; every other setting as ``MMDDetector``."""
 
     def __init__(self, *, device: str | None = None, **settings: Any) -> None:
         super().__init__(**settings)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
-    def fit(self, reference: Frame) -> TorchMMDDetector:
-        """Encode and subsample the reference and fix the bandwidth; the kernel work is left
-        to the device (the CPU detector caches ``K_xx`` here instead)."""
-        encoder = FrameEncoder(standardize=self.standardize).fit(reference)
-        x = subsample(encoder.transform(reference), self.max_samples, [self.seed, 0])
-        if len(x) < self.min_samples:
-            raise ValidationError(f"reference has {len(x)} rows, min_samples is "
-                                  f"{self.min_samples}", field="reference")
-        bw = self.bandwidth or median_bandwidth(x, max_rows=self.median_sample_size,
-                                                seed=self.seed)
-        self._fitted_bandwidth, self._gamma = bw, 1.0 / (2.0 * bw**2)
-        self._x, self._encoder = x, encoder
-        return self
+    def _cache_reference_kernel(self, x: FloatMatrix) -> None:
+        """Nothing: the kernel work is left to the device (the CPU detector caches ``K_xx``
+        at ``fit`` instead)."""
 
     def _kernel(self, a: Any, b: Any) -> Any:
         d2 = (a * a).sum(1, keepdim=True) + (b * b).sum(1) - 2.0 * (a @ b.T)
@@ -60,10 +45,7 @@ class TorchMMDDetector(MMDDetector):
         n, m = len(self._x), len(y)
         dev = self.device
         pooled = torch.from_numpy(np.concatenate([self._x, y])).to(dev, torch.float64)
-        perms = permutation_indices(n + m, self.n_permutations, self.seed)
-        w_np = np.full((self.n_permutations, n + m), -float(n), dtype=np.float32)
-        w_np[np.arange(self.n_permutations)[:, None], perms[:, :n]] = float(m)
-        w = torch.from_numpy(np.ascontiguousarray(w_np.T)).to(dev)
+        w = torch.from_numpy(label_weights(n, m, self.n_permutations, self.seed)).to(dev)
         kw = torch.zeros_like(w)
         rowsum = torch.zeros(n + m, dtype=torch.float64, device=dev)
         step = max(1, (self.block_bytes // (12 * (n + m))))
@@ -80,8 +62,6 @@ class TorchMMDDetector(MMDDetector):
             sums[1] += block[~in_x, n:].sum(dtype=torch.float64)
             sums[2] += block[in_x, n:].sum(dtype=torch.float64)
         sum_xx, sum_yy, sum_xy = (float(v) for v in sums.cpu())
-        observed = self._mmd2(sum_xx, sum_yy, sum_xy, n, m)
-        permuted = self._permuted_mmd2(w.cpu().numpy(), kw.cpu().numpy(),
-                                       rowsum.cpu().numpy(), n, m)
-        p_value, threshold = permutation_p_value(observed, permuted, self.alpha)
-        return PermutationTest(observed, p_value, threshold, permuted)
+        stats = self._permuted_mmd2(w.cpu().numpy(), kw.cpu().numpy(), rowsum.cpu().numpy(),
+                                    n, m)
+        return self._outcome((sum_xx, sum_yy, sum_xy), stats, n, m)

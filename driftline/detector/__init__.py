@@ -24,6 +24,7 @@ from driftline.detector._capabilities import (
 )
 from driftline.detector._result import DriftResult, FeatureResult, Status
 from driftline.detector._univariate import FeatureTest, PerFeatureDetector, correct_p_values
+from driftline.detector.auto import AutoDetector
 from driftline.detector.chi2 import MISSING, Chi2Detector
 from driftline.detector.cvm import CvMDetector
 from driftline.detector.distances import (
@@ -37,6 +38,10 @@ from driftline.detector.distances import (
 from driftline.detector.ks import KSDetector
 from driftline.detector.streaming import (
     ADWIN,
+    DDM,
+    EDDM,
+    HDDMA,
+    HDDMW,
     KSWIN,
     NoDrift,
     PageHinkley,
@@ -47,9 +52,14 @@ from driftline.detector.streaming import (
 
 __all__ = [
     "ADWIN",
+    "DDM",
+    "EDDM",
+    "HDDMA",
+    "HDDMW",
     "INPUT_KINDS",
     "KSWIN",
     "MISSING",
+    "AutoDetector",
     "BatchDetector",
     "BinnedCountScorer",
     "Capabilities",
@@ -83,10 +93,12 @@ __all__ = [
     "register_detector",
 ]
 
-# --- multivariate detectors (driftline.detector.mmd / lsdd / online); importing registers them
+# --- multivariate detectors (driftline.detector.mmd / lsdd / online / classifier); registered
+# on import
+from driftline.detector.classifier import ClassifierDetector
 from driftline.detector.lsdd import LSDDDetector
 from driftline.detector.mmd import MMDDetector
 from driftline.detector.online import OnlineMMDDetector
 
-__all__ += ["LSDDDetector", "MMDDetector", "OnlineMMDDetector"]
+__all__ += ["ClassifierDetector", "LSDDDetector", "MMDDetector", "OnlineMMDDetector"]
 # --- end multivariate detectors

@@ -7,7 +7,9 @@ only on the reference in ``fit`` and compares a window with it in ``score``::
     result = detector.score(window)                              # a frozen DriftResult
 
 Frames are columnar: a mapping from feature name to a 1-D array (float for numeric features,
-str/object for categorical ones; NaN or None marks a missing value).
+str/object for categorical ones; NaN or None marks a missing value), or any table the input
+adapter ``driftline.detector._frames.as_columns`` reads (pandas / polars DataFrame, pyarrow
+Table, numpy structured array). Every detector passes its input through that one adapter.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftline.detector._capabilities import Capabilities, check_capabilities
+from driftline.detector._frames import FrameLike
 from driftline.detector._result import DriftResult
 from driftline.errors import ConfigurationError
 
@@ -54,11 +57,11 @@ class BatchDetector(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def fit(self, reference: Frame) -> Self:
+    def fit(self, reference: FrameLike) -> Self:
         """Learn everything that depends only on the reference; returns ``self``."""
 
     @abc.abstractmethod
-    def score(self, window: Frame) -> DriftResult:
+    def score(self, window: FrameLike) -> DriftResult:
         """Compare ``window`` with the fitted reference."""
 
     @property

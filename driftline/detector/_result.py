@@ -7,7 +7,9 @@ threshold), the effect size and the minimum sample size, each a named setting of
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["DriftResult", "FeatureResult", "Status"]
 
@@ -33,6 +35,9 @@ class FeatureResult:
     status: Status
     n_reference: int
     n_window: int
+    #: what a reader needs to judge a borderline verdict: e.g. ``threshold_source``
+    #: (``"practical"`` or ``"null_quantile"``), ``p_value_mc_error`` for Monte-Carlo p-values
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def drifted(self) -> bool:
@@ -43,8 +48,10 @@ class FeatureResult:
 class DriftResult:
     """The result of ``Detector.score``: the overall verdict plus per-feature details.
 
-    For per-feature tests, ``statistic`` is the largest per-feature statistic, ``p_value`` the
-    smallest corrected p-value and ``threshold`` the corrected significance level.
+    For per-feature tests the headline ``statistic``, ``p_value``, ``threshold`` and
+    ``effect_size`` all come from one feature, named by ``feature``: among the drifted features
+    (or, when none drifted, all tested ones) the one with the smallest corrected p-value, ties
+    broken by the larger effect relative to its threshold. ``None`` for multivariate tests.
     """
 
     test: str
@@ -56,6 +63,9 @@ class DriftResult:
     n_reference: int
     n_window: int
     features: tuple[FeatureResult, ...] = field(default=())
+    feature: str | None = None
+    #: as ``FeatureResult.details``, for the headline
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def drifted(self) -> bool:

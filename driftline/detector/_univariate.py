@@ -13,13 +13,15 @@ size floor is what keeps a million-row window from flagging a shift nobody cares
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
 
-from driftline.detector._base import BatchDetector, Frame, as_float_column
+from driftline.detector._base import BatchDetector
+from driftline.detector._frames import Columns, FrameLike, as_columns, numeric_values
 from driftline.detector._result import DriftResult, FeatureResult, Status
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 
@@ -39,11 +41,13 @@ CORRECTIONS: tuple[str, ...] = ("bonferroni", "fdr", "none")
 
 
 class FeatureTest(NamedTuple):
-    """What a per-feature test returns: raw statistic, raw p-value and effect size."""
+    """What a per-feature test returns: raw statistic, raw p-value and effect size, and the
+    details a reader needs for a borderline verdict (e.g. ``p_value_mc_error``)."""
 
     statistic: float
     p_value: float
     effect_size: float
+    details: Mapping[str, Any] = MappingProxyType({})
 
 
 def correct_p_values(p_values: npt.ArrayLike, method: Correction) -> npt.NDArray[np.float64]:
@@ -68,44 +72,54 @@ def correct_p_values(p_values: npt.ArrayLike, method: Correction) -> npt.NDArray
     raise ConfigurationError(f"correction must be one of {CORRECTIONS}, got {method!r}")
 
 
+def _headline_key(f: FeatureResult) -> tuple[float, float]:
+    relative = f.effect_size / f.threshold if f.threshold > 0 else f.effect_size
+    return (1.0 if f.p_value is None else f.p_value, -relative)
+
+
 def summarize(test: str, threshold: float, features: Sequence[FeatureResult]) -> DriftResult:
     """The overall result: drift if any feature drifted, insufficient data if every feature is.
 
-    ``statistic`` and ``effect_size`` are the largest per-feature values, ``p_value`` the
-    smallest (corrected) p-value, and the sample sizes the largest per-feature counts.
+    The headline statistic, p-value, threshold and effect size come from one feature (see
+    ``DriftResult``); the sample sizes are the largest per-feature counts.
     """
     tested = [f for f in features if f.status is not Status.INSUFFICIENT_DATA]
-    if any(f.drifted for f in features):
+    drifted = [f for f in tested if f.drifted]
+    if drifted:
         status = Status.DRIFT
     elif not tested:
         status = Status.INSUFFICIENT_DATA
     else:
         status = Status.NO_DRIFT
-    p_values = [f.p_value for f in tested if f.p_value is not None]
+    head = min(drifted or tested, key=_headline_key) if tested else None
     return DriftResult(
         test=test,
-        statistic=max((f.statistic for f in tested), default=0.0),
-        p_value=min(p_values) if p_values else None,
-        threshold=threshold,
-        effect_size=max((f.effect_size for f in tested), default=0.0),
+        statistic=head.statistic if head else 0.0,
+        p_value=head.p_value if head else None,
+        threshold=head.threshold if head else threshold,
+        effect_size=head.effect_size if head else 0.0,
         status=status,
         n_reference=max((f.n_reference for f in features), default=0),
         n_window=max((f.n_window for f in features), default=0),
         features=tuple(features),
+        feature=head.feature if head else None,
+        details=dict(head.details) if head else {},
     )
 
 
-def check_columns(frame: Frame, expected: Sequence[str] | None, what: str) -> None:
-    """Raise ``ValidationError`` for an empty frame or one missing fitted features."""
-    if not isinstance(frame, dict) and not hasattr(frame, "keys"):
-        raise ValidationError(f"{what} must be a mapping of feature -> column", field=what)
+def check_columns(frame: FrameLike, expected: Sequence[str] | None, what: str) -> Columns:
+    """``frame`` through the input adapter (``driftline.detector._frames``); raise
+    ``ValidationError`` for an empty frame or one missing fitted features. Columns may differ
+    in length: a per-feature test reads each on its own (and histograms are per feature)."""
+    columns = as_columns(frame, what=what, same_length=False)
     if expected is None:
-        if len(frame) == 0:
+        if len(columns) == 0:
             raise ValidationError(f"{what} has no features", field=what)
-        return
-    missing = [name for name in expected if name not in frame]
+        return columns
+    missing = [name for name in expected if name not in columns]
     if missing:
         raise ValidationError(f"{what} lacks fitted feature(s) {missing}", field=missing[0])
+    return columns
 
 
 def check_min_samples(min_samples: int) -> int:
@@ -125,6 +139,10 @@ class PerFeatureDetector(BatchDetector):
         ``"bonferroni"`` (family-wise error rate), ``"fdr"`` (Benjamini-Hochberg) or ``"none"``.
     min_samples
         Non-missing values needed on *each* side; fewer gives ``Status.INSUFFICIENT_DATA``.
+        ``None`` takes the test's ``default_min_samples``: the smallest size at which the
+        test is valid and can reject at all, not a blanket 30 (a 28-row reference against a
+        72-row window with a large shift is drift, and the effect-size floor keeps small
+        shifts out).
     min_effect_size
         Smallest effect size that counts as drift; ``None`` takes the test's
         ``default_min_effect_size``.
@@ -132,13 +150,15 @@ class PerFeatureDetector(BatchDetector):
 
     #: the effect-size floor when ``min_effect_size`` is not given; set by each test
     default_min_effect_size: ClassVar[float] = 0.0
+    #: the sample-size floor when ``min_samples`` is not given; set by each test
+    default_min_samples: ClassVar[int] = 5
 
     def __init__(
         self,
         *,
         alpha: float = 0.05,
         correction: Correction = "bonferroni",
-        min_samples: int = 30,
+        min_samples: int | None = None,
         min_effect_size: float | None = None,
     ) -> None:
         if not 0.0 < alpha < 1.0:
@@ -150,20 +170,17 @@ class PerFeatureDetector(BatchDetector):
             raise ConfigurationError(f"min_effect_size must be >= 0, got {min_effect_size!r}")
         self.alpha = float(alpha)
         self.correction: Correction = correction
-        self.min_samples = check_min_samples(min_samples)
+        self.min_samples = check_min_samples(
+            self.default_min_samples if min_samples is None else min_samples)
         self.min_effect_size = float(effect)
         self._n_reference: dict[str, int] | None = None
 
     # -- the template methods --------------------------------------------------------------
 
     def _clean_column(self, feature: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
-        """The column with missing values removed; numeric by default."""
-        try:
-            return as_float_column(values)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(
-                f"feature {feature!r} must be numeric for {self.name!r}: {exc}", field=feature
-            ) from None
+        """The column with missing values removed; numeric by default (a string column,
+        numeric-looking or not, is refused with the feature named)."""
+        return numeric_values(feature, values, self.name)
 
     def _start_fit(self) -> None:
         """Drop what a previous ``fit`` learnt; called before the first ``_fit_feature``."""
@@ -187,8 +204,8 @@ class PerFeatureDetector(BatchDetector):
             raise NotFittedError(f"{type(self).__name__}.score called before fit")
         return self._n_reference
 
-    def fit(self, reference: Frame) -> Self:
-        check_columns(reference, None, "reference")
+    def fit(self, reference: FrameLike) -> Self:
+        reference = check_columns(reference, None, "reference")
         self._start_fit()
         n_reference: dict[str, int] = {}
         for feature, values in reference.items():
@@ -198,9 +215,9 @@ class PerFeatureDetector(BatchDetector):
         self._n_reference = n_reference
         return self
 
-    def score(self, window: Frame) -> DriftResult:
+    def score(self, window: FrameLike) -> DriftResult:
         n_reference = self._fitted()
-        check_columns(window, list(n_reference), "window")
+        window = check_columns(window, list(n_reference), "window")
         tested: dict[str, tuple[FeatureTest, int]] = {}
         n_window: dict[str, int] = {}
         for feature, n_ref in n_reference.items():
@@ -247,4 +264,5 @@ class PerFeatureDetector(BatchDetector):
             status=Status.DRIFT if drifted else Status.NO_DRIFT,
             n_reference=n_ref,
             n_window=n_win,
+            details=dict(outcome.details),
         )

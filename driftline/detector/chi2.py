@@ -7,8 +7,18 @@ to the statistic (a new category is drift evidence) and ``unseen_categories`` na
 Columns empty in both rows are dropped (their expected count is 0); the statistic and p-value
 then equal ``scipy.stats.chi2_contingency(table, correction=False)``.
 
-Values are compared as strings (``1`` and ``"1"`` are one category). ``None`` and float NaN
-are missing: dropped, or counted as the category ``MISSING`` with ``count_missing=True``.
+Values are compared as strings. ``None`` and float NaN are missing: dropped, or counted as the
+category ``MISSING`` with ``count_missing=True``. A numeric feature (numbers or bools, by
+ingest's rule) is refused with the feature named: treating each distinct float as a category
+makes every continuous feature "drift". Pass ``n_bins`` to bin numeric features at reference
+quantiles instead.
+
+Validity. Pearson's chi-squared distribution needs large expected counts (Cochran: every
+expected count >= 1 and at most 20% below 5). Where a table breaks that rule (small windows,
+rare or unseen categories) the p-value is a seeded Monte-Carlo permutation p-value
+``(k + 1) / (B + 1)`` over ``n_permutations`` tables with the same margins (the window's counts
+drawn from the pooled counts by a multivariate hypergeometric draw), valid at any size; the
+details name the method and carry the Monte-Carlo error.
 """
 
 from __future__ import annotations
@@ -21,13 +31,29 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import chdtrc
 
-from driftline.detector._base import Frame, register_detector
+from driftline.detector._base import register_detector
 from driftline.detector._capabilities import Capabilities, CountScorer
+from driftline.detector._frames import (
+    FrameLike,
+    as_columns,
+    categorical_values,
+    feature_kind,
+    numeric_values,
+)
 from driftline.detector._result import DriftResult
 from driftline.detector._univariate import Correction, FeatureTest, PerFeatureDetector
-from driftline.errors import ValidationError
+from driftline.errors import ConfigurationError, ValidationError
+from driftline.feature_kinds import FeatureKind
 
-__all__ = ["MISSING", "UNSEEN", "Chi2Detector", "category_labels", "chi2_homogeneity"]
+__all__ = [
+    "MISSING",
+    "UNSEEN",
+    "Chi2Detector",
+    "category_labels",
+    "chi2_homogeneity",
+    "chi2_permutation_p_value",
+    "cochran_ok",
+]
 
 #: the column of window categories absent from the reference
 UNSEEN = "__unseen__"
@@ -48,6 +74,46 @@ def category_labels(values: npt.ArrayLike, *, count_missing: bool = False) -> np
         if count_missing or not _is_missing(v)
     ]
     return np.asarray(labels, dtype=np.str_)
+
+
+def _pearson(observed: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Pearson's statistic of ``(..., 2, C)`` tables with no all-zero column or row."""
+    rows = observed.sum(axis=-1, keepdims=True)
+    cols = observed.sum(axis=-2, keepdims=True)
+    expected = rows * cols / observed.sum(axis=(-2, -1), keepdims=True)
+    out: npt.NDArray[np.float64] = np.sum((observed - expected) ** 2 / expected, axis=(-2, -1))
+    return out
+
+
+def cochran_ok(table: npt.ArrayLike) -> bool:
+    """Cochran's rule for the chi-squared approximation: every expected count >= 1 and at
+    most 20% of them below 5 (columns empty in both rows dropped)."""
+    observed = np.asarray(table, dtype=np.float64)
+    observed = observed[:, observed.sum(axis=0) > 0]
+    if observed.size == 0 or observed.sum() == 0:
+        return True
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
+    return bool(expected.min() >= 1.0 and np.mean(expected < 5.0) <= 0.2)
+
+
+def chi2_permutation_p_value(table: npt.ArrayLike, n_permutations: int, seed: int
+                             ) -> tuple[float, float]:
+    """``(statistic, p_value)``: the Monte-Carlo permutation p-value ``(k + 1) / (B + 1)`` of
+    Pearson's statistic on a 2 x C table, the margins fixed (the window row drawn from the
+    pooled column totals by a multivariate hypergeometric draw, seeded)."""
+    observed = np.asarray(table, dtype=np.float64)
+    observed = observed[:, observed.sum(axis=0) > 0]
+    if observed.shape[1] < 2 or np.any(observed.sum(axis=1) == 0):
+        return 0.0, 1.0
+    statistic = float(_pearson(observed))
+    totals = observed.sum(axis=0).astype(np.int64)
+    n_window = int(observed[1].sum())
+    rng = np.random.default_rng(seed)
+    window = rng.multivariate_hypergeometric(totals, n_window, size=n_permutations)
+    tables = np.stack([totals[None, :] - window, window], axis=1).astype(np.float64)
+    permuted = _pearson(tables)
+    k = int(np.count_nonzero(permuted >= statistic * (1.0 - 1e-12)))
+    return statistic, (k + 1) / (n_permutations + 1)
 
 
 def chi2_homogeneity(table: npt.ArrayLike) -> tuple[float, float, int]:
@@ -78,8 +144,17 @@ class Chi2Detector(PerFeatureDetector, CountScorer):
     ----------
     count_missing
         Count missing values as the category ``"__missing__"`` (default: drop them).
+    n_bins
+        Bin numeric features into this many reference-quantile bins (fewer when quantiles
+        tie) and test the bins; ``None`` (default) refuses numeric features.
+    n_permutations, seed
+        Monte-Carlo p-values where Cochran's rule fails (module docstring): 2,000 tables
+        keep the Monte-Carlo error near alpha=0.05 at about 0.005; seeded, so the same
+        window gives the same p-value.
     alpha, correction, min_samples, min_effect_size
-        As for every ``PerFeatureDetector``.
+        As for every ``PerFeatureDetector``; ``min_samples`` defaults to 5 per side (the
+        permutation p-value is valid at any size, and with fewer than 5 rows a side the
+        smallest p-value reachable is above 0.05 for two categories).
 
     Examples
     --------
@@ -100,9 +175,12 @@ class Chi2Detector(PerFeatureDetector, CountScorer):
         self,
         *,
         count_missing: bool = False,
+        n_bins: int | None = None,
+        n_permutations: int = 2000,
+        seed: int = 0,
         alpha: float = 0.05,
         correction: Correction = "bonferroni",
-        min_samples: int = 30,
+        min_samples: int | None = None,
         min_effect_size: float | None = None,
     ) -> None:
         super().__init__(
@@ -111,20 +189,56 @@ class Chi2Detector(PerFeatureDetector, CountScorer):
             min_samples=min_samples,
             min_effect_size=min_effect_size,
         )
+        if n_bins is not None and (isinstance(n_bins, bool) or not isinstance(n_bins, int)
+                                   or n_bins < 2):
+            raise ConfigurationError(f"n_bins must be an integer >= 2 or None, got {n_bins!r}")
+        if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) \
+                or n_permutations < 1:
+            raise ConfigurationError(f"n_permutations must be an integer >= 1, got "
+                                     f"{n_permutations!r}")
         self.count_missing = bool(count_missing)
+        self.n_bins = n_bins
+        self.n_permutations = n_permutations
+        self.seed = int(seed)
+        self._bin_edges: dict[str, npt.NDArray[np.float64]] = {}
         self._categories: dict[str, tuple[str, ...]] = {}
         self._reference_counts: dict[str, npt.NDArray[np.float64]] = {}
 
     def _start_fit(self) -> None:
-        self._categories, self._reference_counts = {}, {}
+        self._categories, self._reference_counts, self._bin_edges = {}, {}, {}
 
     def _clean_column(self, feature: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
-        labels = category_labels(values, count_missing=self.count_missing)
+        if self.n_bins is not None and feature_kind(values) is FeatureKind.NUMERIC:
+            return self._binned(feature, values)
+        labels = category_labels(categorical_values(feature, values, self.name),
+                                 count_missing=self.count_missing)
         if np.any(labels == UNSEEN):
             raise ValidationError(
                 f"feature {feature!r} uses the reserved category {UNSEEN!r}", field=feature
             )
         return labels
+
+    def _binned(self, feature: str, values: npt.ArrayLike) -> npt.NDArray[np.str_]:
+        """Numeric values as reference-quantile bin labels (edges learnt at the first call
+        of a fit); missing values dropped or ``MISSING``, as for categories."""
+        arr = np.asarray(values)
+        floats = numeric_values(feature, arr, self.name)
+        if feature not in self._bin_edges:
+            assert self.n_bins is not None
+            levels = np.arange(1, self.n_bins) / self.n_bins
+            edges = np.quantile(floats, levels) if floats.size else np.empty(0)
+            self._bin_edges[feature] = np.unique(edges)
+        bins = np.searchsorted(self._bin_edges[feature], floats, side="right")
+        labels = np.char.add("bin_", bins.astype(np.str_))
+        if self.count_missing:
+            n_missing = arr.size - floats.size
+            labels = np.concatenate([labels, np.full(n_missing, MISSING)])
+        return np.asarray(labels, dtype=np.str_)
+
+    @property
+    def numeric_bin_edges(self) -> dict[str, npt.NDArray[np.float64]]:
+        """Reference-quantile edges of the numeric features binned with ``n_bins``."""
+        return dict(self._bin_edges)
 
     def _fit_feature(self, feature: str, column: npt.NDArray[Any]) -> None:
         categories, counts = np.unique(column, return_counts=True)
@@ -141,23 +255,54 @@ class Chi2Detector(PerFeatureDetector, CountScorer):
             result[index.get(value, len(categories))] += count
         return result
 
-    def _test_feature(self, feature: str, column: npt.NDArray[Any]) -> FeatureTest:
-        return self._test_counts(feature, self.window_counts(feature, column))
+    def unseen_level_counts(self, feature: str, column: npt.NDArray[Any]
+                            ) -> npt.NDArray[np.float64]:
+        """Counts of each window category the reference never had (their sum is the
+        ``UNSEEN`` count of ``window_counts``)."""
+        seen = set(self._categories[feature])
+        values, counts = np.unique(column, return_counts=True)
+        unseen = [c for v, c in zip(values.tolist(), counts.tolist(), strict=True)
+                  if v not in seen]
+        return np.asarray(unseen, dtype=np.float64)
 
-    def _test_counts(self, feature: str, counts: npt.NDArray[np.float64]) -> FeatureTest:
-        table = np.vstack([self._reference_counts[feature], counts])
-        statistic, p_value, _ = chi2_homogeneity(table)
+    def _test_feature(self, feature: str, column: npt.NDArray[Any]) -> FeatureTest:
+        return self._test_counts(feature, self.window_counts(feature, column),
+                                 self.unseen_level_counts(feature, column))
+
+    def _test_counts(self, feature: str, counts: npt.NDArray[np.float64],
+                     unseen: npt.NDArray[np.float64] | None = None) -> FeatureTest:
+        """``unseen``: the counts of each unseen category, when known. The table then has a
+        column per unseen category (the test is exchangeable: lumping every category the
+        reference happened to miss into one column makes that column all-window and a
+        permutation can never produce it, so rare levels alone read as drift)."""
+        reference = self._reference_counts[feature]
+        if unseen is not None and unseen.size and abs(unseen.sum() - counts[-1]) < 0.5:
+            reference = np.concatenate([reference[:-1], np.zeros(unseen.size)])
+            counts = np.concatenate([counts[:-1], unseen])
+        table = np.vstack([reference, counts])
+        details: dict[str, Any]
+        if cochran_ok(table):
+            statistic, p_value, _ = chi2_homogeneity(table)
+            details = {"p_value_method": "asymptotic"}
+        else:
+            statistic, p_value = chi2_permutation_p_value(table, self.n_permutations, self.seed)
+            error = math.sqrt(p_value * (1.0 - p_value) / self.n_permutations)
+            details = {"p_value_method": "permutation", "n_permutations": self.n_permutations,
+                       "p_value_mc_error": error}
         cramers_v = math.sqrt(statistic / table.sum())
-        return FeatureTest(statistic=statistic, p_value=p_value, effect_size=cramers_v)
+        return FeatureTest(statistic, p_value, cramers_v, details)
 
     @property
     def counts_missing(self) -> bool:
         """Whether missing values are the category ``MISSING`` (``count_missing=True``)."""
         return self.count_missing
 
-    def score_counts(self, counts: Mapping[str, npt.ArrayLike]) -> DriftResult:
+    def score_counts(self, counts: Mapping[str, npt.ArrayLike],
+                     unseen: Mapping[str, npt.ArrayLike] | None = None) -> DriftResult:
         """Score window counts per feature: one count per reference category (in the order of
-        ``categories``), then the count of unseen categories (as ``window_counts`` gives)."""
+        ``categories``), then the count of unseen categories (as ``window_counts`` gives).
+        ``unseen``: per feature, the count of each unseen category (``unseen_level_counts``),
+        which keeps the test valid when the reference misses rare levels."""
         n_reference = self._fitted()
         tested: dict[str, tuple[FeatureTest, int]] = {}
         n_window: dict[str, int] = {}
@@ -172,7 +317,10 @@ class Chi2Detector(PerFeatureDetector, CountScorer):
                     field=feature)
             n_window[feature] = int(window.sum())
             if min(n_ref, n_window[feature]) >= self.min_samples:
-                tested[feature] = (self._test_counts(feature, window), n_window[feature])
+                levels = None if unseen is None or feature not in unseen else np.asarray(
+                    unseen[feature], dtype=np.float64)
+                tested[feature] = (self._test_counts(feature, window, levels),
+                                   n_window[feature])
         return self._summarize(n_reference, n_window, tested)
 
     @property
@@ -181,9 +329,10 @@ class Chi2Detector(PerFeatureDetector, CountScorer):
         self._fitted()
         return dict(self._categories)
 
-    def unseen_categories(self, window: Frame) -> dict[str, tuple[str, ...]]:
+    def unseen_categories(self, window: FrameLike) -> dict[str, tuple[str, ...]]:
         """Per feature, the window's categories that never occur in the reference (sorted)."""
         result: dict[str, tuple[str, ...]] = {}
+        window = as_columns(window, what="window", same_length=False)
         for feature in self._fitted():
             if feature not in window:
                 raise ValidationError(f"window lacks fitted feature {feature!r}", field=feature)

@@ -21,10 +21,10 @@ import numpy.typing as npt
 from scipy.stats import kstwo
 from scipy.stats._stats_pythran import _compute_outer_prob_inside_method
 
-from driftline.detector._base import Frame, as_float_column, register_detector
+from driftline.detector._base import register_detector
 from driftline.detector._capabilities import Capabilities
-from driftline.detector._univariate import FeatureTest, PerFeatureDetector
-from driftline.errors import ValidationError
+from driftline.detector._frames import FrameLike
+from driftline.detector._univariate import FeatureTest, PerFeatureDetector, check_columns
 
 __all__ = [
     "EXACT_MAX_N",
@@ -148,6 +148,9 @@ class KSDetector(PerFeatureDetector):
     """
 
     default_min_effect_size: ClassVar[float] = 0.1
+    #: 5 per side: the exact test is valid at any size, and from 4 rows per side a complete
+    #: separation reaches p < 0.05 (2 / C(8, 4) = 0.029); 5 leaves a margin for one missing row
+    default_min_samples: ClassVar[int] = 5
     #: numeric features only, whole columns
     capabilities: ClassVar[Capabilities] = Capabilities(frozenset({"numeric"}))
 
@@ -164,14 +167,13 @@ class KSDetector(PerFeatureDetector):
         d, p_value = ks_p_value(ks_statistic(reference, column), reference.n, column.size)
         return FeatureTest(statistic=d, p_value=p_value, effect_size=d)
 
-    def statistics(self, window: Frame) -> dict[str, float]:
+    def statistics(self, window: FrameLike) -> dict[str, float]:
         """The raw ``D`` per fitted feature (no p-value); features with no window values -> 0."""
         self._fitted()
         result: dict[str, float] = {}
+        columns = check_columns(window, list(self._references), "window")
         for feature, reference in self._references.items():
-            if feature not in window:
-                raise ValidationError(f"window lacks fitted feature {feature!r}", field=feature)
-            column = as_float_column(window[feature])
+            column = self._clean_column(feature, columns[feature])
             empty = column.size == 0 or reference.n == 0
             result[feature] = 0.0 if empty else ks_statistic(reference, column)
         return result

@@ -63,3 +63,10 @@ def test_torch_matches_the_cpu_detector() -> None:
     assert result.status == cpu.status
     assert result.statistic == pytest.approx(cpu.statistic, rel=1e-5)
     assert result.p_value == pytest.approx(cpu.p_value, abs=0.05)
+    assert result.effect_size == pytest.approx(cpu.effect_size, rel=1e-5)
+    assert result.details.keys() == cpu.details.keys()
+    # the same statuses for too little data and the same pooled mode for small references
+    tiny = get_detector("mmd_torch", device="cpu").fit({"x": [1.0], "y": [2.0]})
+    assert tiny.score(window).status.value == "insufficient_data"
+    small = get_detector("mmd_torch", device="cpu").fit({k: v[:10] for k, v in reference.items()})
+    assert small.score(window).details["encoding"] == "pooled"

@@ -42,6 +42,7 @@ EXPECTED = {
     "psi": (BOTH, False, True), "jensen_shannon": (BOTH, False, True),
     "hellinger": (BOTH, False, True), "linf": (BOTH, False, True),
     "mmd": (BOTH, True, False), "lsdd": (BOTH, True, False), "mmd_torch": (BOTH, True, False),
+    "auto": (BOTH, False, False), "classifier": (BOTH, True, False),
 }
 
 

