@@ -56,20 +56,11 @@ def null_window_size(n: int) -> int:
     """
     if n < 16:
         return n
-    k = math.floor(4.0 * math.log2(n))
-    while _grid_point(k) > n:  # float rounding at exact powers
-        k -= 1
-    while _grid_point(k + 1) <= n:
-        k += 1
-    return _grid_point(k)
+    return int(_GRID[int(_GRID.searchsorted(n, side="right")) - 1])
 
 
-def _grid_point(k: int) -> int:
-    return math.floor(float(2.0 ** (k / 4.0)))
-
-
-#: ``null_window_size`` of 0 .. 2**17 - 1, looked up per verdict
-_GRID_SMALL = np.array([0, *(null_window_size(n) for n in range(1, 2**17))], dtype=np.int64)
+#: the grid points ``floor(2 ** (k / 4))`` from 16 up to 2 ** 60
+_GRID = np.unique(np.floor(2.0 ** (np.arange(16, 241) / 4.0))).astype(np.int64)
 
 
 def unseen_concentration(counts: npt.ArrayLike) -> float:
@@ -240,8 +231,8 @@ class DistanceDetector(BatchDetector):
         if min(n_ref, n_window) < self.min_samples or distance is None:
             return FeatureResult(feature, self.name, 0.0, None, self.threshold, 0.0,
                                  Status.INSUFFICIENT_DATA, n_ref, n_window)
-        grid = _GRID_SMALL[n_window] if n_window < _GRID_SMALL.size else null_window_size(n_window)
-        null, quantile = self._null(feature, int(grid))
+        grid = null_window_size(n_window)
+        null, quantile = self._null(feature, grid)
         draws = int(null.size)
         statistic = float(distance)
         tie = _TIE * abs(statistic) if math.isfinite(statistic) else 0.0
@@ -256,7 +247,7 @@ class DistanceDetector(BatchDetector):
             "null_quantile": quantile,
             "null_level": 1.0 - self.alpha / len(self._fitted()),
             "n_bootstrap": draws,
-            "null_window_size": int(grid),
+            "null_window_size": grid,
         }
         return FeatureResult(feature, self.name, statistic, p_value, applied, statistic,
                              Status.DRIFT if drifted else Status.NO_DRIFT, n_ref, n_window,

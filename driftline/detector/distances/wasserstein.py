@@ -48,6 +48,12 @@ class WassersteinDetector(DistanceDetector):
     ``1 / sqrt(max_atoms)`` relative error); the cost per window size is at most about
     ``4 x n_bootstrap x max_atoms`` random numbers, whatever the sample sizes.
 
+    Validity: measured within alpha for continuous and tied data at 30 .. 10^5 rows a side
+    (1:1 and 1:10). The bootstrap cannot draw values beyond the reference's range, so with
+    heavy tails it is liberal at small sizes (Student t with 3 degrees of freedom: 8-11% at
+    alpha 5% for 30-100 rows a side, 7% at 900); from about 2,000 rows a side the practical
+    threshold decides (2%).
+
     A constant reference has std 0: the statistic is then 0 for an identical window and +inf
     otherwise. Histograms lose the within-bin positions W1 depends on, so ``score_counts``
     raises ``ConfigurationError`` (``capabilities.scores_from_counts`` is False).

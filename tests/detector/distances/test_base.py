@@ -23,6 +23,7 @@ from driftline.detector.distances import (
     DistanceDetector,
     is_categorical,
     null_window_size,
+    unseen_concentration,
 )
 from driftline.errors import ConfigurationError, NotFittedError, ValidationError
 from tests.detector.distances.conftest import (
@@ -236,6 +237,16 @@ def test_the_null_is_cached_per_grid_size_and_seeded(name: str) -> None:
     assert isinstance(reseeded, DistanceDetector)
     other = reseeded.null_distances("x", 5000)
     assert not np.array_equal(other, detector.null_distances("x", 5000))
+
+
+def test_the_unseen_weight_bounds_the_missing_mass() -> None:
+    # no singleton: the rule of three, 3 / n; singletons raise it; many distinct levels too
+    assert unseen_concentration([50, 30, 20]) == pytest.approx(100 * 0.03 / 0.97)
+    singles = (2 + 1 + 2 * np.sqrt(3)) / 100
+    assert unseen_concentration([96, 1, 1, 2]) == pytest.approx(100 * singles / (1 - singles))
+    many = np.ones(40)
+    many[:10] = 2  # 40 levels in 50 draws: a Dirichlet process needs theta ~ 100
+    assert unseen_concentration(many) > 50
 
 
 def test_the_window_size_grid_rounds_down() -> None:

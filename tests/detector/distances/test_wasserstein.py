@@ -1,5 +1,5 @@
 """Wasserstein-1 divided by the reference std: scipy's value, raw values only, numeric only,
-the default threshold, no drift on the same distribution."""
+the default threshold, no drift on the same distribution, the bootstrap null."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pytest
 from scipy.stats import wasserstein_distance
 
 from driftline.detector import Status, WassersteinDetector, get_detector
+from driftline.detector.distances import null_window_size
+from driftline.detector.distances.wasserstein import wasserstein_1
 from driftline.errors import ConfigurationError, ValidationError
 from tests.detector.distances.conftest import same_distribution
 
@@ -49,3 +51,29 @@ def test_default_threshold_and_capabilities() -> None:
 def test_no_drift_on_the_same_distribution() -> None:
     ref, win = same_distribution()
     assert WassersteinDetector().fit(ref).score(win).status is Status.NO_DRIFT
+
+
+def test_w1_equals_scipy_with_ties_and_unequal_sizes() -> None:
+    rng = np.random.default_rng(2)
+    ref, win = np.round(rng.normal(size=700), 1), np.round(rng.normal(0.2, size=90), 1)
+    assert wasserstein_1(np.sort(ref), win) == pytest.approx(wasserstein_distance(ref, win))
+
+
+def test_the_null_of_a_large_reference_matches_a_raw_bootstrap() -> None:
+    # 3,000 distinct values -> 1,000 atoms, and 1,500-row windows -> the Gaussian limit
+    rng = np.random.default_rng(6)
+    ref = rng.gamma(2.0, size=3000)
+    detector = WassersteinDetector().fit({"x": ref})
+    null = detector.null_distances("x", 1500)
+    grid = null_window_size(1500)
+    raw = []
+    for _ in range(300):  # the bootstrap the docstring describes, on raw values, with scipy
+        r, w = rng.choice(ref, ref.size), rng.choice(ref, grid)
+        raw.append(wasserstein_distance(r, w) / np.std(r))
+    for q in (0.5, 0.9):
+        assert np.quantile(null, q) == pytest.approx(np.quantile(raw, q), rel=0.1)
+
+
+def test_bad_max_atoms_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="max_atoms"):
+        WassersteinDetector(max_atoms=10)
