@@ -95,3 +95,21 @@ def test_bench_full_check() -> None:
 def test_bench_mmd_gpu() -> None:
     _has(run_smoke("bench_mmd_gpu.py"),
          r"^(no torch/GPU: skipped|n= +300: torch fit .* \| numpy fit .* OK)")
+
+
+def test_bench_cvm() -> None:
+    _has(run_smoke("bench_cvm.py"), r"^tied-1000 +\d+ +\d+ +[\d.]+")
+
+
+def test_bench_false_alarms() -> None:
+    _has(run_smoke("bench_false_alarms.py"), r"^cells above the binomial bound: \d+ of \d+")
+
+
+@pytest.mark.slow
+def test_bench_power() -> None:
+    _has(run_smoke("bench_power.py"), r"^total: [\d.]+ s wall")
+
+
+@pytest.mark.slow
+def test_bench_classifier() -> None:
+    _has(run_smoke("bench_classifier.py"), r"^classifier drift test, n=200 per side")
