@@ -29,13 +29,15 @@ is flagged ``!``: that tool's power is bought with false alarms and is not compa
 
 Seeds. Wanted: 500 at n <= 1,000 and 100 above for the per-feature tests ("fast"); 60 at
 n <= 100, 20 at n <= 1,000 and 8 above for driftline's multivariate detectors and alibi's MMD
-/ LSDD / classifier ("slow"); ``--seeds-scale`` multiplies them. Every tool first runs 2 seeds
-at every size (its per-seed time measured, the smaller of the two); the rest of
+/ LSDD / classifier ("slow"); ``--seeds-scale`` multiplies them. Every tool first runs 1 seed at
+every size (after an untimed warm-up call), its per-seed time measured; the rest of
 ``--budget-s`` (default 900 s, shared 55:45 between the local tools and alibi-detect) is then
 shared out so that no tool's cell costs more than an equal share of what is left: cheap cells
-get their wanted count, costly ones fewer seeds, marked ``*`` in the table. Every row says its
-seed count. A tool whose one call takes over 120 s stops there. alibi's ``MMDDrift`` is not run
-above 5,000 rows: one call took 18 minutes at 10,000 a side (2 shared cores). ``--smoke``
+get their wanted count, costly ones fewer seeds, marked ``*`` in the table (and every cell first
+gets what a quarter of an equal share of the budget buys, however long the probes took). Every
+row says its seed count. A tool whose one call takes over 120 s stops there. alibi's
+``MMDDrift`` and ``LSDDDrift`` are not run above 5,000 rows: at 10,000 a side one call took 18
+minutes and 75 s (2 shared cores), and every multivariate test's power is 1 there. ``--smoke``
 (CI): n=100, 3 seeds (2 for the slow tools), a few seconds.
 """
 
@@ -70,9 +72,11 @@ MEAN_SHIFT, SCALE, RHO = 0.2, 1.3, 0.5
 SCENARIOS = ("none", "mean", "scale", "corr")
 ALIBI_FAST = ("KSDrift", "CVMDrift")
 ALIBI_SLOW = ("MMDDrift", "LSDDDrift", "ClassifierDrift")
-ALIBI_MMD_MAX_N = 5000
+# alibi-detect tools not run above these sizes: measured per call at n=10,000 (2 shared cores)
+ALIBI_MAX_N = {"MMDDrift": (5000, "one call took 18 min"),
+               "LSDDDrift": (5000, "one call took 75 s wall, 26 s CPU")}
 ALIBI_SHARE = 0.45  # of the budget, when alibi-detect runs
-PROBE_SEEDS = 2
+PROBE_SEEDS = 1  # after one untimed warm-up call per tool
 MAX_CALL_S = 120.0  # a tool whose one call takes longer stops there
 
 Verdict = int  # 1 drift, 0 no drift, -1 insufficient data (no detection)
@@ -104,16 +108,20 @@ def wanted_seeds(n: int, scale: float, smoke: bool) -> tuple[int, int]:
 
 
 def allocate(cost: dict[Hashable, float], wanted: dict[Hashable, int], done: int,
-             budget: float) -> dict[Hashable, int]:
-    """Seeds per cell: its ``wanted`` count where the budget allows, else what an equal share
-    of the budget left buys (water-filling: cheapest needs first), never below ``done``."""
-    need = {k: max(0, wanted[k] - done) * cost[k] for k in cost}
-    left, seeds = max(budget, 0.0), {}
+             budget: float, floor_s: float) -> dict[Hashable, int]:
+    """Seeds per cell (``cost``: seconds a seed): first what ``floor_s`` buys (so an overrun
+    of the probes never starves the cheap cells), then the ``budget`` left is shared out by
+    water-filling, cheapest needs first: a cell gets its ``wanted`` count when that costs at
+    most an equal share of what is left. Never below ``done`` nor above ``wanted``."""
+    base = {k: min(wanted[k], done + int(min(floor_s / cost[k], wanted[k])))
+            if cost[k] > 0 else wanted[k] for k in cost}
+    need = {k: (wanted[k] - base[k]) * cost[k] for k in cost}
+    left = max(budget - sum((base[k] - done) * cost[k] for k in cost), 0.0)
+    seeds = {}
     for i, k in enumerate(sorted(need, key=need.__getitem__)):
         give = min(need[k], left / (len(need) - i))
         left -= give
-        full = give >= need[k]
-        seeds[k] = wanted[k] if full else done + int(give / cost[k])
+        seeds[k] = wanted[k] if give >= need[k] else base[k] + int(give / cost[k])
     return seeds
 
 
@@ -200,6 +208,12 @@ def run_local(sizes: list[int], wanted: dict[int, tuple[int, int]], budget_s: fl
     tools, notes = local_tools()
     rows = {(n, name): Row(name, wanted[n][1] if slow else wanted[n][0])
             for n in sizes for name, (slow, _) in tools.items()}
+    warm = sample(min(sizes), 0)
+    for _, tool in tools.values():  # imports, caches, thread pools: not timed
+        try:
+            tool(warm["ref"], warm["none"])
+        except Exception:  # the timed run reports it
+            pass
     for n in sizes:
         for seed in range(PROBE_SEEDS):
             data = sample(n, seed)
@@ -209,7 +223,7 @@ def run_local(sizes: list[int], wanted: dict[int, tuple[int, int]], budget_s: fl
     live = {k: r for k, r in rows.items() if not r.note}
     seeds = allocate({k: min(r.seed_s) for k, r in live.items()},
                      {k: r.wanted for k, r in live.items()}, PROBE_SEEDS,
-                     budget_s - (time.perf_counter() - t_start))
+                     budget_s - (time.perf_counter() - t_start), budget_s / (4 * len(rows)))
     for key, row in rows.items():
         row.seeds = seeds.get(key, len(row.seed_s))
     for n in sizes:
@@ -237,7 +251,7 @@ def alibi_specs(sizes: list[int], wanted: dict[int, tuple[int, int]], folder: Pa
                 stacks[key][seed] = array
         np.savez(folder / f"n{n}.npz", **stacks)
         tools = {t: fast for t in ALIBI_FAST}
-        tools |= {t: slow for t in ALIBI_SLOW if t != "MMDDrift" or n <= ALIBI_MMD_MAX_N}
+        tools |= {t: slow for t in ALIBI_SLOW if n <= ALIBI_MAX_N.get(t, (n, ""))[0]}
         specs.append(folder / f"n{n}.json")
         specs[-1].write_text(json.dumps({"data": str(folder / f"n{n}.npz"), "n": n,
                                          "alpha": ALPHA, "tools": tools}))
@@ -349,9 +363,10 @@ def main() -> None:
     print()
     for note in notes:
         print(f"note: {note}")
-    if use_alibi and any(n > ALIBI_MMD_MAX_N for n in args.sizes):
-        print(f"note: alibi MMDDrift not run above n={ALIBI_MMD_MAX_N:,} (one call took 18 min "
-              "at n=10,000 on 2 shared cores)")
+    for tool, (limit, why) in ALIBI_MAX_N.items():
+        if use_alibi and any(n > limit for n in args.sizes):
+            print(f"note: alibi {tool} not run above n={limit:,} ({why} at n=10,000 on 2 shared "
+                  "cores)")
     print("columns: rate of drift verdicts over seeds; false alarms = rate on no-drift data; "
           "! = false alarms above alpha (binomial p < 0.01), its power is not comparable; "
           "* = fewer seeds than wanted (time budget); ms/call = fit + score, wall; "

@@ -250,7 +250,7 @@ class AutoDetector(BatchDetector):
             return Chi2Detector(alpha=self.alpha, correction="none", seed=self.seed)
         draws = max(DEFAULT_N_BOOTSTRAP, math.ceil(10 * n_features / self.alpha))
         if test == "wasserstein":
-            return WassersteinDetector(alpha=self.alpha, seed=self.seed, n_bootstrap=draws)
+            return WassersteinDetector(alpha=self.alpha, seed=self.seed, n_permutations=draws)
         return JensenShannonDetector(alpha=self.alpha, seed=self.seed, n_bootstrap=draws)
 
     def fit(self, reference: FrameLike) -> Self:

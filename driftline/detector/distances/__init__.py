@@ -31,6 +31,10 @@ name                threshold  source
 ``wasserstein``     0.1        Evidently's default; W1 divided by the reference std
 ==================  =========  ==============================================================
 
+Wasserstein is the exception: it works on raw values, and its null is an exact permutation
+test of the pooled values (``WassersteinDetector``); ``threshold`` is the practical one and
+``p_value`` must be at most ``alpha / n_features``. For the binned distances:
+
 The null, simulated from the reference only (so ``score_counts`` needs nothing but counts):
 ``B = max(n_bootstrap, ceil(10 n_features / alpha))`` draws (``n_bootstrap`` default 1000),
 seeded by ``seed`` (default 0), the null quantile their ``ceil((B + 1) level)``-th smallest.
@@ -43,12 +47,13 @@ wider null (conservative). Once cached, a verdict costs a binary search.
   urn that continues the reference). For a continuous feature cut at reference quantiles
   this is the exact null (the probabilities between reference order statistics are
   Dirichlet); two independent multinomial samples from the reference proportions are too
-  liberal (7-8% at 5% for 100 rows a side). A categorical feature adds an "unseen" category
+  liberal (7-8% at 5% for 100 rows a side). An end bin the reference left empty (tied
+  values: the top quantile is the maximum) keeps weight 1, the mass beyond a sample's extreme
+  (without it, Poisson counts at 20 reference rows false-alarmed in 12-14%). A categorical
+  feature adds an "unseen" category
   whose weight bounds the mass of categories the reference has not seen
   (``unseen_concentration``): with rare levels, a point estimate of it false-alarms in 10-20%
   of small windows, the bound stays within alpha (conservative there).
-* wasserstein: a reference-sized and a window-sized sample drawn with replacement from the
-  reference (see ``WassersteinDetector``).
 
 ``min_samples`` defaults to 10 per side (``default_min_samples``): a window entirely outside
 the reference is flagged from 5-6 rows a side with one feature; at 10 it is flagged with

@@ -135,13 +135,8 @@ class DistanceDetector(BatchDetector):
     alpha
         Family-wise false-alarm rate across features (default 0.05, in (0, 1)): each feature's
         null quantile is taken at level ``1 - alpha / n_features`` (Bonferroni).
-    n_bootstrap
-        Null draws per feature and window size (default 1000, at least 100); raised to
-        ``ceil(10 n_features / alpha)`` when smaller, so at least ten draws lie beyond the
-        Bonferroni quantile (1400 for 7 features at alpha 0.05).
     seed
-        Seed of the null simulation (default 0). A feature's null at a window size depends
-        only on (seed, feature position, grid size), not on the windows scored before.
+        Seed of the null simulation (default 0); see each detector for what it seeds.
     min_samples
         Non-missing values needed on each side; fewer gives ``Status.INSUFFICIENT_DATA``.
         ``None`` takes ``default_min_samples`` (10, see the package docstring).
@@ -157,7 +152,6 @@ class DistanceDetector(BatchDetector):
         *,
         threshold: float | None = None,
         alpha: float = 0.05,
-        n_bootstrap: int = 1000,
         seed: int = 0,
         min_samples: int | None = None,
     ) -> None:
@@ -166,18 +160,14 @@ class DistanceDetector(BatchDetector):
             raise ConfigurationError(f"threshold must be >= 0, got {threshold!r}")
         if not 0.0 < alpha < 1.0:
             raise ConfigurationError(f"alpha must be in (0, 1), got {alpha!r}")
-        if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 100:
-            raise ConfigurationError(f"n_bootstrap must be an integer >= 100, got {n_bootstrap!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigurationError(f"seed must be an integer >= 0, got {seed!r}")
         self.threshold = float(value)
         self.alpha = float(alpha)
-        self.n_bootstrap = n_bootstrap
         self.seed = seed
         self.min_samples = check_min_samples(
             self.default_min_samples if min_samples is None else min_samples)
         self._n_reference: dict[str, int] | None = None
-        self._null_cache: dict[tuple[str, int], tuple[FloatArray, float]] = {}
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -193,15 +183,55 @@ class DistanceDetector(BatchDetector):
         """The level of each feature's null quantile, ``1 - alpha / n_features``."""
         return 1.0 - self.alpha / max(len(self._fitted()), 1)
 
+class BinnedDistanceDetector(DistanceDetector, BinnedCountScorer):
+    """A distance between binned reference and window proportions; see the package docstring.
+
+    Parameters
+    ----------
+    threshold, alpha, seed, min_samples
+        As for every ``DistanceDetector``; a feature's null at a window size depends only on
+        (seed, feature position, grid size), not on the windows scored before.
+    n_bootstrap
+        Null draws per feature and window size (default 1000, at least 100); raised to
+        ``ceil(10 n_features / alpha)`` when smaller, so at least ten draws lie beyond the
+        Bonferroni quantile (1400 for 7 features at alpha 0.05).
+    n_bins
+        Number of quantile bins for numeric features (default 10, at least 2; fewer bins when
+        reference quantiles tie). Categorical features have one bin per reference category
+        plus one for unseen categories.
+    """
+
+    #: numeric (binned) and categorical features, scored from counts per bin / category
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        frozenset({"numeric", "categorical"}), scores_from_counts=True)
+
+    def __init__(
+        self,
+        *,
+        threshold: float | None = None,
+        n_bins: int = 10,
+        alpha: float = 0.05,
+        n_bootstrap: int = 1000,
+        seed: int = 0,
+        min_samples: int | None = None,
+    ) -> None:
+        super().__init__(threshold=threshold, alpha=alpha, seed=seed, min_samples=min_samples)
+        if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 100:
+            raise ConfigurationError(f"n_bootstrap must be an integer >= 100, got {n_bootstrap!r}")
+        self.n_bootstrap = n_bootstrap
+        self._null_cache: dict[tuple[str, int], tuple[FloatArray, float]] = {}
+        if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 2:
+            raise ConfigurationError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+        self.n_bins = n_bins
+        self._bin_edges: dict[str, FloatArray] = {}
+        self._categories: dict[str, tuple[str, ...]] = {}
+        self._reference_counts: dict[str, FloatArray] = {}
+        self._reference_p: dict[str, FloatArray] = {}
+
     @property
     def null_draws(self) -> int:
         """Null draws per feature and window size (``n_bootstrap``, raised as documented)."""
         return max(self.n_bootstrap, math.ceil(10.0 * len(self._fitted()) / self.alpha))
-
-    @abc.abstractmethod
-    def _simulate_null(self, feature: str, n_window: int, rng: np.random.Generator,
-                       size: int) -> FloatArray:
-        """``size`` draws of the distance under no drift at window size ``n_window``."""
 
     def null_distances(self, feature: str, n_window: int) -> FloatArray:
         """The sorted null draws used for a window of ``n_window`` values (cached per grid
@@ -253,43 +283,6 @@ class DistanceDetector(BatchDetector):
                              Status.DRIFT if drifted else Status.NO_DRIFT, n_ref, n_window,
                              details=details)
 
-
-class BinnedDistanceDetector(DistanceDetector, BinnedCountScorer):
-    """A distance between binned reference and window proportions; see the package docstring.
-
-    Parameters
-    ----------
-    threshold, alpha, n_bootstrap, seed, min_samples
-        As for every ``DistanceDetector``.
-    n_bins
-        Number of quantile bins for numeric features (default 10, at least 2; fewer bins when
-        reference quantiles tie). Categorical features have one bin per reference category
-        plus one for unseen categories.
-    """
-
-    #: numeric (binned) and categorical features, scored from counts per bin / category
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        frozenset({"numeric", "categorical"}), scores_from_counts=True)
-
-    def __init__(
-        self,
-        *,
-        threshold: float | None = None,
-        n_bins: int = 10,
-        alpha: float = 0.05,
-        n_bootstrap: int = 1000,
-        seed: int = 0,
-        min_samples: int | None = None,
-    ) -> None:
-        super().__init__(threshold=threshold, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed,
-                         min_samples=min_samples)
-        if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 2:
-            raise ConfigurationError(f"n_bins must be an integer >= 2, got {n_bins!r}")
-        self.n_bins = n_bins
-        self._bin_edges: dict[str, FloatArray] = {}
-        self._categories: dict[str, tuple[str, ...]] = {}
-        self._reference_counts: dict[str, FloatArray] = {}
-        self._reference_p: dict[str, FloatArray] = {}
 
     @abc.abstractmethod
     def _distances(self, p: FloatArray, q: FloatArray) -> FloatArray:
@@ -385,12 +378,20 @@ class BinnedDistanceDetector(DistanceDetector, BinnedCountScorer):
         urn that continues the reference), plus, for a categorical feature, an unseen
         category of weight ``unseen_concentration`` (package docstring)."""
         counts = self._reference_counts[feature]
-        seen = counts > 0
-        weights = counts[seen]
-        p = weights / weights.sum()
         if feature in self._categories:
+            seen = counts > 0
+            weights = counts[seen]
+            p = weights / weights.sum()
             weights = np.append(weights, unseen_concentration(weights))
             p = np.append(p, 0.0)
+        else:
+            p = counts / counts.sum()
+            weights = counts.copy()
+            for end in (0, -1):  # the mass beyond the reference's extremes (see the docstring)
+                if weights[end] == 0:
+                    weights[end] = 1.0
+            keep = weights > 0
+            weights, p = weights[keep], p[keep]
         out = np.empty(size, dtype=np.float64)
         for start in range(0, size, _CHUNK):
             rows = min(_CHUNK, size - start)

@@ -181,10 +181,10 @@ def _normal(seed: int, n: int, shift: float = 0.0) -> Frame:
     return {"x": np.random.default_rng(seed).normal(shift, 1.0, size=n)}
 
 
-@pytest.mark.parametrize("name", [*BINNED, "wasserstein"])
+@pytest.mark.parametrize("name", BINNED)
 def test_the_verdict_uses_the_larger_threshold_and_says_which(name: str) -> None:
     detector = get_detector(name).fit(_normal(0, 2000))
-    assert isinstance(detector, DistanceDetector)
+    assert isinstance(detector, BinnedDistanceDetector)
     for n in (30, 200_000):  # small: the null quantile applies; large: the practical threshold
         found = detector.score(_normal(1, n)).features[0]
         details = found.details
@@ -201,10 +201,10 @@ def test_the_verdict_uses_the_larger_threshold_and_says_which(name: str) -> None
         "practical")
 
 
-@pytest.mark.parametrize("name", [*BINNED, "wasserstein"])
+@pytest.mark.parametrize("name", BINNED)
 def test_p_value_and_null_quantile_come_from_the_cached_null(name: str) -> None:
     detector = get_detector(name).fit(_normal(0, 500))
-    assert isinstance(detector, DistanceDetector)
+    assert isinstance(detector, BinnedDistanceDetector)
     found = detector.score(_normal(1, 150, shift=0.2)).features[0]
     null = detector.null_distances("x", 150)
     draws = null.size
@@ -215,15 +215,15 @@ def test_p_value_and_null_quantile_come_from_the_cached_null(name: str) -> None:
     assert found.details["null_quantile"] == null[rank - 1]
     # Bonferroni: the level is 1 - alpha / n_features, and B grows to keep 10 draws beyond it
     wide = get_detector(name).fit({f"x{i}": _normal(i, 500)["x"] for i in range(60)})
-    assert isinstance(wide, DistanceDetector)
+    assert isinstance(wide, BinnedDistanceDetector)
     assert wide.null_level == pytest.approx(1 - 0.05 / 60)
     assert wide.null_draws == 12_000
 
 
-@pytest.mark.parametrize("name", [*BINNED, "wasserstein"])
+@pytest.mark.parametrize("name", BINNED)
 def test_the_null_is_cached_per_grid_size_and_seeded(name: str) -> None:
     detector = get_detector(name).fit(_normal(0, 800))
-    assert isinstance(detector, DistanceDetector)
+    assert isinstance(detector, BinnedDistanceDetector)
     grid = null_window_size(5000)
     assert grid <= 5000 < null_window_size(int(grid * 2 ** 0.25) + 1)
     assert detector.null_distances("x", 5000) is detector.null_distances("x", grid)
@@ -234,7 +234,7 @@ def test_the_null_is_cached_per_grid_size_and_seeded(name: str) -> None:
     fresh = get_detector(name).fit(_normal(0, 800))
     assert fresh.score(window) == first  # same seed, same verdict
     reseeded = get_detector(name, seed=1).fit(_normal(0, 800))
-    assert isinstance(reseeded, DistanceDetector)
+    assert isinstance(reseeded, BinnedDistanceDetector)
     other = reseeded.null_distances("x", 5000)
     assert not np.array_equal(other, detector.null_distances("x", 5000))
 
@@ -336,7 +336,8 @@ def test_false_alarm_rate_is_within_alpha_at_every_size(name: str, n: int) -> No
         count = 0
         for _ in range(runs):
             categorical = name != "wasserstein"
-            detector = get_detector(name, n_bootstrap=600)  # the least B for 3 features
+            draws = {"n_permutations" if name == "wasserstein" else "n_bootstrap": 600}
+            detector = get_detector(name, **draws)  # the least B for 3 features
             reference = _no_drift(rng, n_ref, categorical)
             count += detector.fit(reference).score(_no_drift(rng, n_win, categorical)).drifted
         alarms[(n_ref, n_win)] = count
@@ -368,7 +369,8 @@ def test_winter_against_summer_temperature_is_drift(name: str, n: int) -> None:
     result = get_detector(name).fit(winter.sample(n, random_state=0)).score(
         summer.sample(n, random_state=1))
     assert result.drifted
-    assert result.p_value == 1 / (result.details["n_bootstrap"] + 1)
+    draws = result.details.get("n_bootstrap", result.details.get("max_permutations"))
+    assert result.p_value == 1 / (draws + 1)
 
 
 @pytest.mark.parametrize("name", BINNED)
