@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker.add_argument("--metrics-port", type=int,
                         help="serve the engine's Prometheus metrics on this port")
     sub.add_parser("models", help="list models and their schema versions")
+    suggest = sub.add_parser("suggest-rules", help="print validation rules suggested from a "
+                             "model's stored reference (a monitors-file block to review)")
+    suggest.add_argument("model")
+    suggest.add_argument("--reference", default="training", help="stored reference name")
+    suggest.add_argument("--window", default="1d", help="the monitor's window (default 1d)")
     backfill = sub.add_parser("backfill", help="evaluate a monitor over past data (tuning)")
     backfill.add_argument("model")
     backfill.add_argument("--test", default="ks", help="detector name (default ks)")
@@ -111,6 +116,12 @@ def _run(args: argparse.Namespace) -> int:
                   f"http://{settings.host}:{settings.port}/docs")
         elif args.command == "backfill":
             _backfill(store, args)
+        elif args.command == "suggest-rules":
+            from driftline.validation import rules_toml, suggest_rules
+
+            reference = store.references.load(args.model, args.reference)
+            print(rules_toml(f"{args.model}-validation", args.model,
+                             suggest_rules(reference), args.window), end="")
         elif args.command == "models":
             for model in store.events.list_models():
                 print(f"{model.name}\tschema v{model.schema_version}\t{model.n_features} features")

@@ -90,3 +90,33 @@ def test_a_backfill_without_a_complete_window_says_so_and_exits_2(tmp_path: Path
         "driftline: error: no complete 1w window between 2023-11-15T00:00Z and "
         "2023-11-16T05:59Z (windows begin at 2023-11-13T00:00Z + k*1w; give --start, --end, "
         "--origin or a shorter --window)")
+
+
+REFERENCE = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from driftline.storage import Store
+    from driftline.ingest.references import save_reference
+    store = Store.chdb(sys.argv[1]); store.migrate()
+    rng = np.random.default_rng(0)
+    save_reference(store, "m", {"x": rng.normal(size=1000),
+                                "c": rng.choice(["a", "b"], size=1000).astype(object)})
+    store.close()
+""")
+
+
+def test_suggest_rules_prints_a_monitors_file_block(tmp_path: Path) -> None:
+    import tomllib
+
+    from driftline.engine.config import parse_monitor
+
+    missing = _cli(tmp_path, "suggest-rules", "m")
+    assert missing.returncode == 2 and "no stored reference 'training'" in missing.stderr
+    subprocess.run([sys.executable, "-c", REFERENCE, str(tmp_path)], check=True, timeout=120)
+    run = _cli(tmp_path, "suggest-rules", "m", "--window", "1h")
+    assert run.returncode == 0, run.stderr
+    [block] = tomllib.loads(run.stdout)["monitor"]
+    monitor = parse_monitor(block)  # the printed block is a valid monitor as it stands
+    assert monitor.kind == "validation" and monitor.window.size_s == 3600
+    texts = [rule.text for rule in monitor.settings.rules]  # type: ignore[attr-defined]
+    assert 'c in ["a", "b"] tolerance 0.01' in texts and "type(x) is numeric" in texts

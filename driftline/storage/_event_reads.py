@@ -105,6 +105,14 @@ class EventReads(abc.ABC):
         return renamed(self._select(sql), renames)
 
     # -- aggregates pushed down (one query each; see driftline.storage._aggregates) -------
+    def aggregate(self, model: str, exprs: Sequence[str], start: float | None,
+                  end: float | None) -> Columns:
+        """One row of aggregate ``exprs`` (each ``expr AS alias``, built from validated names
+        and quoted literals by the caller, e.g. ``driftline.validation.sql``) over a window:
+        one scan, whatever the number of expressions."""
+        return self._select(f"SELECT {', '.join(exprs)} FROM {self._table(model)} FINAL"
+                            f" WHERE {window_condition(start, end)}")
+
     def numeric_profile(self, model: str, features: Sequence[str], start: float | None,
                         end: float | None, quantiles: Sequence[float] = (0.25, 0.5, 0.75),
                         ) -> dict[str, dict[str, float]]:

@@ -1,6 +1,6 @@
 """Monitor kinds: plugins that turn a window of stored data into result records.
 
-A kind is one class in one module of this package (``drift.py`` is the first), registered by
+A kind is one class in one module of this package (``drift.py``, ``validation.py``), registered by
 name with ``register_kind``. To add one: subclass ``MonitorKind``, give it a pydantic
 ``settings_model``, implement ``evaluate``, decorate it with ``@register_kind("name")`` and
 import the module below. The scheduler, the monitors file and the API need no change.
@@ -17,6 +17,7 @@ from driftline.engine.kinds._base import (
     register_kind,
 )
 from driftline.engine.kinds.drift import DriftKind, DriftSettings
+from driftline.engine.kinds.validation import ValidationKind, ValidationSettings
 
 __all__ = [
     "DriftKind",
@@ -24,6 +25,8 @@ __all__ = [
     "Evaluation",
     "EvaluationContext",
     "MonitorKind",
+    "ValidationKind",
+    "ValidationSettings",
     "available_kinds",
     "get_kind",
     "register_kind",
