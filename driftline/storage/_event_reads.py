@@ -48,6 +48,15 @@ class EventReads(abc.ABC):
                             f" WHERE {window_condition(start, end)}")
         return int(rows["n"][0])
 
+    def schema_version_span(self, model: str, start: float | None,
+                            end: float | None) -> tuple[int, int]:
+        """(events, highest schema version they were written under) in a window; no FINAL:
+        a duplicate carries the same version."""
+        rows = self._select(f"SELECT count() AS n, max(schema_version) AS v FROM"
+                            f" {self._table(model)} WHERE {window_condition(start, end)}")
+        n = int(rows["n"][0])
+        return n, int(rows["v"][0]) if n else 0
+
     def time_bounds(self, model: str) -> tuple[float, float] | None:
         """(first, last) event time of a model; duplicates do not matter, so no FINAL."""
         if self.current_schema(model) is None:
