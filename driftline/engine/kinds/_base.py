@@ -9,6 +9,7 @@ window profile, counts, a bounded sample, labels) and returns result records.
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from driftline.engine.monitor import Monitor
 
 __all__ = ["PROFILE_CACHE_SIZE", "Evaluation", "EvaluationContext", "MonitorKind",
-           "available_kinds", "get_kind", "record", "register_kind"]
+           "available_kinds", "get_kind", "no_data", "record", "register_kind"]
 
 _KINDS: dict[str, type[MonitorKind]] = {}
 _K = TypeVar("_K", bound="type[MonitorKind]")
@@ -170,3 +171,10 @@ def record(monitor: Monitor, kind: str, window: Span, reference: Span | None, su
                         window_start=window.start, window_end=window.end, subject=subject,
                         metric=metric, value=value, status=status, reference_start=ref_start,
                         reference_end=ref_end, **fields)
+
+
+def no_data(monitor: Monitor, kind: str, window: Span, metric: str) -> Evaluation:
+    """The evaluation of a window without events: one ``no_data`` ``"*"`` record."""
+    only = record(monitor, kind, window, None, "*", metric, math.nan, ResultStatus.NO_DATA,
+                  details={"note": "no events in the window"})
+    return Evaluation(monitor.id, window, ResultStatus.NO_DATA, (only,), None)

@@ -15,7 +15,6 @@ the schema: ingest rejects those events and says which feature (see ``driftline.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,6 +23,7 @@ from driftline.engine.kinds._base import (
     Evaluation,
     EvaluationContext,
     MonitorKind,
+    no_data,
     record,
     register_kind,
 )
@@ -64,9 +64,7 @@ class SchemaKind(MonitorKind):
         assert isinstance(settings, SchemaSettings)
         n_window = ctx.count(monitor.model, window)
         if n_window == 0:
-            only = record(monitor, self.name, window, None, "*", "schema_changes", math.nan,
-                          ResultStatus.NO_DATA, details={"note": "no events in the window"})
-            return Evaluation(monitor.id, window, ResultStatus.NO_DATA, (only,), None)
+            return no_data(monitor, self.name, window, "schema_changes")
         events = ctx.store.events
         n_before, previous = events.schema_version_span(monitor.model, None, window.start)
         newest = events.schema_version_span(monitor.model, window.start, window.end)[1]

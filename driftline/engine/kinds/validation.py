@@ -22,6 +22,7 @@ from driftline.engine.kinds._base import (
     Evaluation,
     EvaluationContext,
     MonitorKind,
+    no_data,
     record,
     register_kind,
 )
@@ -90,9 +91,7 @@ class ValidationKind(MonitorKind):
         assert isinstance(settings, ValidationSettings)
         n_window = ctx.count(monitor.model, window)
         if n_window == 0:
-            only = record(monitor, self.name, window, None, "*", "rules_failed", math.nan,
-                          ResultStatus.NO_DATA, details={"note": "no events in the window"})
-            return Evaluation(monitor.id, window, ResultStatus.NO_DATA, (only,), None)
+            return no_data(monitor, self.name, window, "rules_failed")
         kinds = {f: str(k) for f, k in ctx.store.events.known_kinds(monitor.model).items()}
         problems = {i: p for i, rule in enumerate(settings.rules)
                     if (p := _kind_problem(rule, kinds)) is not None}
