@@ -47,12 +47,14 @@ class Labels:
                      end: float | None = None) -> Columns:
         """Events of a window joined with their latest label (events without one are left out).
 
-        Columns: event_id, ts, prediction, prediction_label, label, label_class.
+        Columns: event_id, ts, prediction, prediction_label, prediction_probs, label,
+        label_class.
         """
         dialect = self._store.dialect
         return renamed(self._store.backend.select(
             f"SELECT event_id, toUnixTimestamp(ts) AS ts_epoch, prediction, prediction_label,"
-            f" label, label_class FROM (SELECT event_id, ts, prediction, prediction_label"
+            f" prediction_probs, label, label_class FROM (SELECT event_id, ts, prediction,"
+            f" prediction_label, prediction_probs"
             f" FROM {dialect.table(events_table(model))} FINAL"
             f" WHERE {window_condition(start, end)}) AS e"
             f" ANY INNER JOIN (SELECT event_id, argMax(label, received_ns) AS label,"
