@@ -63,7 +63,8 @@ from driftline.storage import ResultRecord, ResultStatus
 if TYPE_CHECKING:
     from driftline.engine.monitor import Monitor
 
-__all__ = ["LOWER_IS_BETTER", "PerformanceKind", "PerformanceSettings", "classification_data"]
+__all__ = ["LOWER_IS_BETTER", "PerformanceKind", "PerformanceSettings", "classification_data",
+           "reference_labelled"]
 
 _FloatArray = npt.NDArray[np.float64]
 _Metrics = dict[tuple[str, str], Callable[[_FloatArray], _FloatArray]]
@@ -138,6 +139,21 @@ def _metrics(columns: Mapping[str, Any], s: PerformanceSettings) -> tuple[_Metri
     return (classification_metrics(found), found.n) if found is not None else ({}, 0)
 
 
+def reference_labelled(monitor: Monitor, reference: Span, ctx: EvaluationContext,
+                       compute: Callable[[Mapping[str, Any]], dict[str, float]]
+                       ) -> dict[str, float]:
+    """``compute`` on the reference window's labelled events, cached per monitor until a
+    label of the reference window arrives."""
+    state = ctx.state(monitor)
+    key = ("reference", reference.start, reference.end,
+           ctx.store.labels.latest_received_ns(monitor.model, reference.start, reference.end))
+    if state.get("reference_key") != key:
+        joined = ctx.store.labels.read_labeled(monitor.model, reference.start, reference.end)
+        state["reference_key"], state["reference_values"] = key, compute(joined)
+    values: dict[str, float] = state["reference_values"]
+    return values
+
+
 def _degraded(metric: str, lower: float, upper: float, reference: float, margin: float) -> bool:
     if metric in LOWER_IS_BETTER:
         return lower > reference + margin * abs(reference)
@@ -194,20 +210,13 @@ class PerformanceKind(MonitorKind):
         values = {f"*/{k}": v for k, v in s.baseline.items()}
         if reference is None or values:
             return values
-        state = ctx.state(monitor)
-        key = ("reference", reference.start, reference.end,
-               ctx.store.labels.latest_received_ns(monitor.model, reference.start,
-                                                   reference.end))
-        if state.get("reference_key") == key:
-            cached: dict[str, float] = state["reference_values"]
-            return cached
-        joined = ctx.store.labels.read_labeled(monitor.model, reference.start, reference.end)
-        metrics, n = _metrics(joined, s) if len(joined["event_id"]) else ({}, 0)
-        one = np.ones((1, n))
-        values = {f"{subject}/{metric}": float(fn(one)[0])
-                  for (subject, metric), fn in metrics.items() if n >= s.min_labels}
-        state["reference_key"], state["reference_values"] = key, values
-        return values
+
+        def compute(joined: Mapping[str, Any]) -> dict[str, float]:
+            metrics, n = _metrics(joined, s) if len(joined["event_id"]) else ({}, 0)
+            one = np.ones((1, n))
+            return {f"{subject}/{metric}": float(fn(one)[0])
+                    for (subject, metric), fn in metrics.items() if n >= s.min_labels}
+        return reference_labelled(monitor, reference, ctx, compute)
 
     def _baselines(self, joined: Mapping[str, Any], s: PerformanceSettings,
                    metric: str) -> dict[str, float]:
