@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from driftline.detector._frames import FrameLike, as_columns, feature_kind
+from driftline.detector._frames import FrameLike, as_columns, feature_kind, numeric_values
+from driftline.detector.chi2 import category_labels
 from driftline.errors import ConfigurationError, ValidationError
 from driftline.feature_kinds import FeatureKind
 from driftline.validation.rules import InSet, Kind, Length, NullRate, Range, Rule
@@ -26,15 +27,6 @@ from driftline.validation.rules import InSet, Kind, Length, NullRate, Range, Rul
 __all__ = ["rules_toml", "suggest_rules"]
 
 _LOW, _HIGH = 0.005, 0.995
-
-
-def _missing(values: np.ndarray) -> np.ndarray:
-    if values.dtype == object:
-        return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in values],
-                        dtype=bool)
-    if values.dtype.kind == "f":
-        return np.asarray(np.isnan(values), dtype=bool)
-    return np.zeros(values.shape, dtype=bool)
 
 
 def _nice(value: float, up: bool) -> float:
@@ -58,24 +50,25 @@ def suggest_rules(reference: FrameLike, *, margin: float = 0.25, tolerance: floa
     rules: list[Rule] = []
     for feature, raw in columns.items():
         values = np.asarray(raw)
-        missing = _missing(values)
-        present = values[~missing]
         kind = feature_kind(values)
+        if kind is FeatureKind.NUMERIC:
+            present: np.ndarray = numeric_values(feature, values, "suggest_rules")
+        else:  # missing values (None, NaN, pd.NA) dropped as every test drops them
+            present = category_labels(values)
         if kind is not None:
             rules.append(Kind(feature=feature, kind=kind.value))
-        rate = float(missing.mean()) if values.size else 0.0
+        rate = 1.0 - present.size / values.size if values.size else 0.0
         rules.append(NullRate(feature=feature, max=min(1.0, _nice(2 * rate + 0.01, up=True))))
         if not present.size:
             continue
         if kind is FeatureKind.NUMERIC:
-            numbers = present.astype(np.float64)
-            lo, hi = np.quantile(numbers, [_LOW, _HIGH])
+            lo, hi = np.quantile(present, [_LOW, _HIGH])
             width = float(hi - lo) or abs(float(hi)) or 1.0
             rules.append(Range(feature=feature, min=_nice(float(lo) - margin * width, up=False),
                                max=_nice(float(hi) + margin * width, up=True),
                                tolerance=tolerance))
         elif kind is FeatureKind.CATEGORICAL:
-            labels = np.unique(present.astype(str))
+            labels = np.unique(present)
             if labels.size <= max_categories:
                 rules.append(InSet(feature=feature, values=tuple(labels.tolist()),
                                    tolerance=tolerance))

@@ -161,7 +161,7 @@ class WassersteinDetector(DistanceDetector):
         w1 = wasserstein_1(ref, column)
         scale = float(np.std(ref))
         distance = w1 / scale if scale > 0 else (0.0 if w1 == 0 else math.inf)
-        level = self.alpha / len(self._fitted())
+        level = 1.0 - self.null_level
         p_value, deals, atoms = self._p_value(ref, column, level,
                                               np.random.default_rng([self.seed, position]))
         drifted = distance > self.threshold and p_value <= level

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from driftline.engine.monitor import Monitor
 
 __all__ = ["LOWER_IS_BETTER", "PerformanceKind", "PerformanceSettings", "classification_data",
-           "reference_labelled"]
+           "parse_probabilities", "reference_labelled"]
 
 _FloatArray = npt.NDArray[np.float64]
 _Metrics = dict[tuple[str, str], Callable[[_FloatArray], _FloatArray]]
@@ -95,7 +95,9 @@ def _number_class(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _probabilities(raw: Sequence[Any]) -> list[dict[str, float]]:
+def parse_probabilities(raw: Sequence[Any]) -> list[dict[str, float]]:
+    """The logged class probabilities of each event (``prediction_probs``: a JSON object, or
+    '' when the event logged none)."""
     return [json.loads(p) if isinstance(p, str) and p else {} for p in raw]
 
 
@@ -118,7 +120,7 @@ def classification_data(columns: Mapping[str, Any], s: PerformanceSettings,
                  for c, v in zip(columns["label_class"], columns["label"], strict=True)]
     if not truth:
         return None
-    probs = _probabilities(columns["prediction_probs"])
+    probs = parse_probabilities(columns["prediction_probs"])
     classes = sorted(set(truth) | set(predicted) | {k for p in probs for k in p})
     index = {c: i for i, c in enumerate(classes)}
     scores = None
@@ -241,7 +243,7 @@ class PerformanceKind(MonitorKind):
             monitor.model, ["prediction", "prediction_label", "prediction_probs"],
             window.start, window.end, limit=s.estimate_rows, sample_seed=s.seed)
         rows = len(columns["prediction"])
-        probs = _probabilities(list(columns["prediction_probs"]))
+        probs = parse_probabilities(list(columns["prediction_probs"]))
         if not rows or not all(probs):
             return []
         classes = sorted({k for p in probs for k in p})

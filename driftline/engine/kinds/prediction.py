@@ -25,13 +25,13 @@ One record per metric and subject plus a ``"*"`` record (alert if any metric ale
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.stats import binomtest
 
@@ -43,6 +43,7 @@ from driftline.engine.kinds._base import (
     record,
     register_kind,
 )
+from driftline.engine.kinds.performance import parse_probabilities
 from driftline.engine.windows import Span
 from driftline.storage import ResultRecord, ResultStatus
 
@@ -86,31 +87,26 @@ def longest_run(values: Sequence[object] | npt.NDArray[Any]) -> int:
     arr = np.asarray(values, dtype=object)
     if arr.size == 0:
         return 0
-    present = np.array([v is not None and v == v for v in arr], dtype=bool)  # NaN != NaN
+    present = ~np.asarray(pd.isna(arr), dtype=bool)
     same = np.zeros(arr.size, dtype=bool)
     same[1:] = (arr[1:] == arr[:-1]) & present[1:] & present[:-1]
-    best = run = 0
-    for i in range(arr.size):
-        run = run + 1 if same[i] else (1 if present[i] else 0)
-        best = max(best, run)
-    return best
+    run = np.cumsum(~same)  # a new run id wherever a value does not repeat the last
+    return int(np.bincount(run[present]).max()) if present.any() else 0
 
 
 def longest_stretch(ts: npt.NDArray[np.float64], inside: npt.NDArray[np.bool_]) -> float:
     """The longest time from the first to the last of consecutive events with ``inside``."""
-    best, start = 0.0, None
-    for t, flag in zip(ts.tolist(), inside.tolist(), strict=True):
-        if flag:
-            start = t if start is None else start
-            best = max(best, t - start)
-        else:
-            start = None
-    return best
+    if not inside.any():
+        return 0.0
+    flags = np.r_[False, inside, False].astype(np.int8)
+    edges = np.diff(flags)
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return float(np.max(ts[last] - ts[first]))
 
 
 def _probabilities(raw: npt.NDArray[Any]) -> dict[str, npt.NDArray[np.float64]]:
     """Per class, the probability column of JSON objects (NaN where an event lacks it)."""
-    parsed = [json.loads(p) if isinstance(p, str) and p else {} for p in raw.tolist()]
+    parsed = parse_probabilities(raw.tolist())
     classes = sorted({k for p in parsed for k in p})
     return {c: np.array([float(p.get(c, math.nan)) for p in parsed]) for c in classes}
 
